@@ -8,6 +8,8 @@ export interface CaptureSpec {
   /** The tool whose absence makes this capture a fact ("no GPU tools"), not an error. */
   tool: string | null;
   why: string;
+  /** stderr of a failure that means "this subsystem is absent here" (a fact), not a broken host. */
+  absentWhen?: RegExp;
 }
 
 export const CAPTURES: readonly CaptureSpec[] = [
@@ -33,21 +35,21 @@ export const CAPTURES: readonly CaptureSpec[] = [
   },
   { name: "lspci.txt", command: "lspci -Dnn", tool: "lspci", why: "GPUs and HCAs when vendor tools are missing" },
   { name: "nvidia-smi-q-x.xml", command: "nvidia-smi -q -x", tool: "nvidia-smi", why: "GPU model, memory, MIG, driver and CUDA" },
-  { name: "nvidia-version.txt", command: "cat /proc/driver/nvidia/version", tool: null, why: "loaded NVIDIA kernel module version" },
+  { name: "nvidia-version.txt", command: "cat /proc/driver/nvidia/version", tool: null, why: "loaded NVIDIA kernel module version", absentWhen: /No such file or directory/ },
   {
     name: "nvcc-version.txt",
     command: "if command -v nvcc >/dev/null 2>&1; then nvcc --version; elif [ -x /usr/local/cuda/bin/nvcc ]; then /usr/local/cuda/bin/nvcc --version; else exit 127; fi",
     tool: null,
     why: "installed CUDA toolkit",
   },
-  { name: "ibv_devinfo.txt", command: "ibv_devinfo -v", tool: "ibv_devinfo", why: "RDMA devices and ports" },
-  { name: "ibstat.txt", command: "ibstat", tool: "ibstat", why: "RDMA ports when ibv_devinfo is missing" },
+  { name: "ibv_devinfo.txt", command: "ibv_devinfo -v", tool: "ibv_devinfo", why: "RDMA devices and ports", absentWhen: /No IB devices found|Failed to get IB devices list/ },
+  { name: "ibstat.txt", command: "ibstat", tool: "ibstat", why: "RDMA ports when ibv_devinfo is missing", absentWhen: /No IB devices|couldn't load|umad/i },
   { name: "ibdev2netdev.txt", command: "ibdev2netdev", tool: "ibdev2netdev", why: "RDMA port to netdev mapping" },
-  { name: "rdma-link.txt", command: "rdma link show", tool: "rdma", why: "RDMA link state and netdev (iproute2)" },
+  { name: "rdma-link.txt", command: "rdma link show", tool: "rdma", why: "RDMA link state and netdev (iproute2)", absentWhen: /NETLINK_RDMA|Operation not supported|Protocol not supported/ },
   { name: "ofed_info.txt", command: "ofed_info -s", tool: "ofed_info", why: "MLNX_OFED / DOCA-OFED version" },
   { name: "swaps.txt", command: "cat /proc/swaps", tool: null, why: "swap must be off for the kubelet" },
-  { name: "timedatectl.txt", command: "timedatectl show", tool: "timedatectl", why: "clock synchronisation" },
-  { name: "chronyc-tracking.txt", command: "chronyc -n tracking", tool: "chronyc", why: "clock synchronisation without systemd" },
+  { name: "timedatectl.txt", command: "timedatectl show", tool: "timedatectl", why: "clock synchronisation", absentWhen: /Failed to connect to bus|not been booted with systemd|Failed to create bus connection/ },
+  { name: "chronyc-tracking.txt", command: "chronyc -n tracking", tool: "chronyc", why: "clock synchronisation without systemd", absentWhen: /Cannot talk to daemon|506 Cannot talk/ },
   {
     name: "container-runtimes.txt",
     command: "for t in containerd dockerd docker crio podman runc kubelet; do p=$(command -v $t 2>/dev/null) && printf '%s %s\\n' \"$t\" \"$p\"; done; true",

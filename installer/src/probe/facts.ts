@@ -116,6 +116,8 @@ export interface HostFacts {
   nics: NicFacts[];
   system: SystemFacts;
   warnings: ProbeWarning[];
+  /** Captures whose tool is absent on the host (a fact: a CPU node has no nvidia-smi). */
+  missingTools: string[];
   probedAt: string | null;
   durationMs: number | null;
 }
@@ -162,6 +164,7 @@ export function emptyFacts(host: string): HostFacts {
       listeningPorts: [],
     },
     warnings: [],
+    missingTools: [],
     probedAt: null,
     durationMs: null,
   };

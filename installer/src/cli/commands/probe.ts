@@ -1,0 +1,203 @@
+// `omstack probe`: read-only hardware and OS discovery of inventory hosts (over SSH) or of this machine.
+import { randomBytes } from "node:crypto";
+import { readdir, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { hostname } from "node:os";
+import { Option, type Command } from "commander";
+import { OmstackError } from "../../errors.js";
+import { loadInventoryFile } from "../../inventory/load.js";
+import type { HostSpec } from "../../inventory/types.js";
+import { checkKeyFile } from "../../adapters/ssh/keyfile.js";
+import { KnownHostsFile } from "../../adapters/ssh/knownHosts.js";
+import { SshConnector, type HostKeyPolicy } from "../../adapters/ssh/client.js";
+import { localConnector } from "../../adapters/local/localSession.js";
+import { enrichWithSystemInformation } from "../../adapters/local/systemInfo.js";
+import { writeCaptures } from "../../adapters/fs/captureDir.js";
+import { probeHosts, type ProbeEvent, type ProbeResult } from "../../probe/probeHosts.js";
+import { readCaptureDir } from "../../probe/captureDir.js";
+import { parseCaptures } from "../../probe/parse/index.js";
+import type { HostFacts } from "../../probe/facts.js";
+import { ansiStyle, plainStyle, renderProbe } from "../../probe/render.js";
+import { defaultKnownHostsPath } from "../../config/paths.js";
+import { confirm, readStdinSecret, runtimeSecrets } from "../prompts/secrets.js";
+import { usageError, type Runtime } from "../runtime.js";
+import type { Register } from "../main.js";
+
+interface ProbeFlags {
+  inventory?: string;
+  knownHosts?: string;
+  acceptNewHostKeys: boolean;
+  captureDir?: string;
+  fromCapture?: string;
+  concurrency: string;
+  connectTimeout: string;
+  commandTimeout: string;
+  timeout: string;
+  passwordStdin: boolean;
+}
+
+function positiveInt(value: string, flag: string, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw usageError(`${flag} must be a whole number from 1 to ${max}, got "${value}"`, `pass e.g. ${flag} 10`);
+  return n;
+}
+
+/** Live progress: a rewritten status line on a TTY, one plain line per event otherwise. */
+function progressPrinter(rt: Runtime, total: number): { onEvent: (e: ProbeEvent) => void; finish: () => void } {
+  let done = 0;
+  let failed = 0;
+  const live = rt.isTTY && rt.output === "table";
+  return {
+    onEvent(e) {
+      rt.log.info({ event: e.type, host: e.host, ms: "ms" in e ? e.ms : undefined, error: e.type === "host-failed" ? { code: e.error.code, message: e.error.message } : undefined }, "probe event");
+      if (e.type === "host-done") done++;
+      if (e.type === "host-failed") {
+        done++;
+        failed++;
+      }
+      if (live) {
+        if (e.type === "host-done" || e.type === "host-failed") process.stderr.write(`\r\x1b[Kprobing: ${done}/${total} done${failed ? `, ${failed} failed` : ""}`);
+      } else if (e.type === "host-done") rt.note(`${e.host}: probed in ${e.ms} ms`);
+      else if (e.type === "host-failed") rt.note(`${e.host}: FAILED after ${e.ms} ms: ${e.error.message} [${e.error.code}]`);
+    },
+    finish() {
+      if (live) process.stderr.write("\r\x1b[K");
+    },
+  };
+}
+
+async function hostsFromCaptureDir(dir: string): Promise<HostFacts[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new OmstackError("E_CAPTURE_DIR", `cannot read capture directory ${dir}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (e as Error).message}`, {
+      remedy: "pass the folder written by --capture-dir (DIR/HOST/…) or one host's folder of capture files (see docs/probe.md)",
+    });
+  }
+  const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const files = entries.filter((e) => e.isFile());
+  const hostDirs = files.length > 0 || subdirs.length === 0 ? [{ host: basename(dir), path: dir }] : subdirs.map((d) => ({ host: d, path: join(dir, d) }));
+  const facts: HostFacts[] = [];
+  for (const h of hostDirs) {
+    const captures = await readCaptureDir(h.path);
+    if (captures.size === 0) {
+      throw new OmstackError("E_CAPTURE_DIR", `${h.path} holds no capture files`, { remedy: "capture files are named os-release, lsblk.json, nvidia-smi-q-x.xml, … (docs/probe.md lists them)" });
+    }
+    const hostName = captures.get("hostname.txt")?.trim() || h.host;
+    facts.push(parseCaptures(hostName, captures));
+  }
+  return facts;
+}
+
+async function probeInventory(rt: Runtime, flags: ProbeFlags, names: string[]): Promise<ProbeResult[]> {
+  const inventory = await loadInventoryFile(flags.inventory!, checkKeyFile);
+  let hosts: HostSpec[] = inventory.hosts;
+  if (names.length > 0) {
+    const unknown = names.filter((n) => !hosts.some((h) => h.name === n));
+    if (unknown.length > 0) throw new OmstackError("E_HOST_UNKNOWN", `not in ${flags.inventory}: ${unknown.join(", ")}`, { remedy: `hosts in the inventory: ${hosts.map((h) => h.name).join(", ")}` });
+    hosts = hosts.filter((h) => names.includes(h.name));
+  }
+  const knownHostsPath = flags.knownHosts ?? defaultKnownHostsPath();
+  const knownHosts = await KnownHostsFile.open(knownHostsPath);
+  const policy: HostKeyPolicy = { knownHosts, acceptNew: flags.acceptNewHostKeys, accepted: [] };
+  const secret = flags.passwordStdin ? await readStdinSecret() : null;
+  const sshOptions = {
+    connectTimeoutMs: positiveInt(flags.connectTimeout, "--connect-timeout", 600) * 1000,
+    keepaliveMs: 5000,
+    secrets: runtimeSecrets(secret),
+    hostKeys: policy,
+  };
+  const connector = new SshConnector(sshOptions);
+  const opts = {
+    concurrency: positiveInt(flags.concurrency, "--concurrency", 1000),
+    commandTimeoutSec: positiveInt(flags.commandTimeout, "--command-timeout", 3600),
+    scriptTimeoutMs: positiveInt(flags.timeout, "--timeout", 36000) * 1000,
+    random: randomBytes,
+    now: Date.now,
+  };
+  rt.log.info({ hosts: hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, user: h.user, auth: h.auth.kind })), knownHostsPath }, "probing inventory");
+  const progress = progressPrinter(rt, hosts.length);
+  let results = await probeHosts(hosts, connector, { ...opts, onEvent: progress.onEvent });
+  progress.finish();
+
+  // Unknown host keys on an interactive terminal: show every fingerprint, ask once, retry those hosts.
+  const unknown = results.filter((r) => r.error?.code === "E_SSH_HOSTKEY_UNKNOWN");
+  if (unknown.length > 0 && !flags.acceptNewHostKeys && process.stdin.isTTY && !flags.passwordStdin) {
+    rt.note(`${unknown.length} host(s) present keys omstack has not seen before:`);
+    for (const r of unknown) rt.note(`  ${r.host}: ${String(r.error!.details?.keyType)} ${String(r.error!.details?.fingerprint)}`);
+    if (await confirm("Trust these host keys and continue?")) {
+      const retryHosts = hosts.filter((h) => unknown.some((u) => u.host === h.name));
+      const again = await probeHosts(retryHosts, new SshConnector({ ...sshOptions, hostKeys: { ...policy, acceptNew: true } }), { ...opts, onEvent: progressPrinter(rt, retryHosts.length).onEvent });
+      results = results.map((r) => again.find((a) => a.host === r.host) ?? r);
+    }
+  }
+  if (policy.accepted.length > 0) {
+    await knownHosts.add(policy.accepted);
+    rt.note(`recorded ${policy.accepted.length} new host key(s) in ${knownHostsPath}`);
+  }
+  if (flags.captureDir) {
+    await Promise.all(results.filter((r) => r.outcomes.length > 0).map((r) => writeCaptures(flags.captureDir!, r.host, r.outcomes)));
+    rt.note(`captures written to ${flags.captureDir}/<host>/`);
+  }
+  return results;
+}
+
+async function probeLocal(rt: Runtime, flags: ProbeFlags): Promise<ProbeResult[]> {
+  const name = hostname();
+  const results = await probeHosts([{ name }], localConnector, {
+    concurrency: 1,
+    commandTimeoutSec: positiveInt(flags.commandTimeout, "--command-timeout", 3600),
+    scriptTimeoutMs: positiveInt(flags.timeout, "--timeout", 36000) * 1000,
+    random: randomBytes,
+    now: Date.now,
+    onEvent: (e) => rt.log.info({ event: e.type }, "local probe"),
+  });
+  const r = results[0]!;
+  if (!r.error) r.facts = await enrichWithSystemInformation(r.facts);
+  if (flags.captureDir) await writeCaptures(flags.captureDir, r.host, r.outcomes);
+  return results;
+}
+
+/** Adds `omstack probe` to the program. */
+export const registerProbe: Register = (program: Command, run) => {
+  program
+    .command("probe")
+    .description("discover hardware and OS facts of hosts over SSH (read-only), or of this machine when no inventory is given")
+    .argument("[host...]", "only these inventory hosts (default: all)")
+    .option("-i, --inventory <file>", "inventory file (omstack.yaml); without it, this machine is probed")
+    .option("--known-hosts <file>", "omstack's known_hosts file", undefined)
+    .option("--accept-new-host-keys", "trust host keys seen for the first time (changed keys are always refused)", false)
+    .option("--capture-dir <dir>", "also save each command's raw output in DIR/HOST/")
+    .option("--from-capture <dir>", "parse a capture directory offline instead of probing (no SSH)")
+    .option("--concurrency <n>", "hosts probed at once", "50")
+    .option("--connect-timeout <sec>", "seconds to wait for each SSH handshake", "10")
+    .option("--command-timeout <sec>", "seconds each probe command may run on a host", "15")
+    .option("--timeout <sec>", "seconds the whole probe of one host may take", "120")
+    .option("--password-stdin", "read the SSH/sudo password or key passphrase from standard input", false)
+    .addOption(new Option("--no-tui", "plain line output even on a terminal (the probe never needs the full-screen view)").hideHelp())
+    .addHelpText("after", "\nExamples:\n  omstack probe                                  # this machine\n  omstack probe -i omstack.yaml --accept-new-host-keys\n  omstack probe -i omstack.yaml gpu-01 --capture-dir ./captures\n  omstack probe --from-capture ./captures --output json\n\nExit codes: 0 all hosts probed, 1 a host could not be probed, 2 bad usage or input.")
+    .action(async (names: string[], flags: ProbeFlags) =>
+      run("probe", async (rt) => {
+        if (flags.fromCapture && (flags.inventory || names.length > 0)) throw usageError("--from-capture parses saved files and cannot be combined with -i or host names", "drop -i/host names, or drop --from-capture to probe live");
+        if (names.length > 0 && !flags.inventory) throw usageError(`host names (${names.join(", ")}) need an inventory`, "pass -i omstack.yaml (see docs/inventory.md)");
+        let facts: HostFacts[];
+        let results: ProbeResult[] = [];
+        if (flags.fromCapture) facts = await hostsFromCaptureDir(flags.fromCapture);
+        else {
+          results = flags.inventory ? await probeInventory(rt, flags, names) : await probeLocal(rt, flags);
+          facts = results.map((r) => r.facts);
+        }
+        rt.print({ hosts: facts }, () => renderProbe(facts, rt.color ? ansiStyle : plainStyle));
+        const failed = results.filter((r) => r.error);
+        for (const r of failed) rt.log.error({ host: r.host, code: r.error!.code, remedy: r.error!.remedy, details: r.error!.details }, r.error!.message);
+        if (failed.length > 0) {
+          rt.note(`\nfailed on ${failed.length} host(s):`);
+          for (const r of failed) rt.note(`  ${r.error!.format().replace(/\n/g, "\n  ")}`);
+          rt.note(`log: ${rt.logPath}`);
+          return 1;
+        }
+        return 0;
+      }),
+    );
+};
