@@ -1,7 +1,7 @@
 // Small adapters over the machine the harness runs on: running a command, finding a tool, reading /proc.
 
 import { execFile, spawn } from "node:child_process";
-import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync } from "node:fs";
 import { PATH_DIRS } from "./profile-plan.js";
 
 /** A failed machine command, with its argv and output tail, so a harness failure explains itself. */
@@ -106,14 +106,33 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** Waits until a PID is gone (or a zombie), up to timeoutMs; returns whether it went. */
+/** Waits until a PID has vanished from /proc (reaped), up to timeoutMs; returns whether it stopped running. */
 export async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isRunning(pid)) return true;
+    if (!existsSync(`/proc/${pid}`)) return true;
     await sleep(20);
   }
   return !isRunning(pid);
+}
+
+/** PIDs of all processes whose cmdline matches, with that cmdline. */
+export function findProcesses(match: (cmdline: string) => boolean): { pid: number; cmdline: string }[] {
+  const out: { pid: number; cmdline: string }[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const pid = Number(e);
+    if (pid === process.pid) continue;
+    const cmd = cmdlineOf(pid);
+    if (cmd !== null && cmd !== "" && match(cmd)) out.push({ pid, cmdline: cmd });
+  }
+  return out;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -62,6 +62,9 @@ export const NVIDIA_VERSION_CAPTURE = "nvidia-version.txt";
 /** Capture written as /etc/os-release and /usr/lib/os-release. */
 export const OS_RELEASE_CAPTURE = "os-release";
 
+/** Commands the container-runtimes capture looks for (installer/src/probe/captures.ts). */
+export const CONTAINER_RUNTIMES = ["containerd", "dockerd", "docker", "crio", "podman", "runc", "kubelet"] as const;
+
 /** Every capture name a profile may hold that the harness knows how to show. */
 export const KNOWN_PROFILE_FILES: readonly string[] = [
   ...new Set([
@@ -79,7 +82,7 @@ export interface PlanInput {
   hangTool: string;
   keepTools: readonly string[];
   hideCommands: readonly string[];
-  /** Where a command exists on the machine: absolute paths, PATH_DIRS order, symlinked duplicates removed. */
+  /** Where a command exists on the machine: absolute paths, PATH_DIRS order, symlinked duplicates removed (nvcc: also /usr/local/cuda/bin). */
   locate(tool: string): readonly string[];
 }
 
@@ -132,7 +135,6 @@ export function planProfile(input: PlanInput): ProfilePlan {
       for (const p of found) if (p.startsWith("/usr/local/sbin/")) hidden.add(p);
     } else if (hasProfile && !keep) {
       for (const p of found) hidden.add(p);
-      if (tool === "nvcc") hidden.add("/usr/local/cuda/bin/nvcc");
     }
   }
   if (input.fault === "hang" && !tools.includes(input.hangTool)) {
@@ -140,6 +142,8 @@ export function planProfile(input: PlanInput): ProfilePlan {
     shims.push({ tool: input.hangTool, path: shimPath(input.hangTool), script: shimScript(input.hangTool, [], null, "hang", true) });
     for (const p of found) if (p.startsWith("/usr/local/sbin/")) hidden.add(p);
   }
+  // a profiled host starts without container runtimes, whatever this machine has installed (deterministic probe facts)
+  if (hasProfile) for (const rt of CONTAINER_RUNTIMES) if (!input.keepTools.includes(rt)) for (const p of input.locate(rt)) hidden.add(p);
   for (const cmd of input.hideCommands) for (const p of input.locate(cmd)) hidden.add(p);
   // never hide a path that a shim is written to
   for (const s of shims) hidden.delete(s.path);

@@ -18,7 +18,7 @@ export interface TestHostSpec {
   fault?: TestHostFault;
   /** The tool that hangs with fault "hang" (default "nvidia-smi"). */
   hangTool?: string;
-  /** Tool captures whose real command stays visible although the profile lacks their file (e.g. ["ip"]). */
+  /** Tools (or container runtimes) whose real command stays visible on a profiled host although the profile lacks their file (e.g. ["ip"]). */
   keepTools?: string[];
   /** Extra commands to remove from this host's view (e.g. ["docker"]). */
   hideCommands?: string[];
@@ -47,6 +47,8 @@ export interface TestHost {
   profileDir: string | null;
   /** sshd -e output (LogLevel VERBOSE). */
   logFile: string;
+  /** Profile files this kernel cannot show (a /proc entry it lacks, e.g. modules.txt without module support). */
+  unshownProfileFiles: string[];
 }
 
 /** A set of running test hosts and how to stop them. */
@@ -57,6 +59,8 @@ export interface TestLab {
   /** The lab's own folder (inside opts.runDir); stop() deletes it. */
   labDir: string;
   hosts: TestHost[];
+  /** Milliseconds startTestHosts took (all sshds accepting TCP). */
+  startMs: number;
   /** The client key pair, for ssh -i / inventory identityFile. */
   identityFile: string;
   /** A known_hosts file holding knownHostsText(), kept up to date by the lab. */
@@ -65,8 +69,8 @@ export interface TestLab {
   knownHostsText(): string;
   /** Writes an omstack.yaml inventory of all hosts (0600). */
   writeInventory(path: string): Promise<void>;
-  /** argv for the real OpenSSH client to run a command on a host with the lab's key and known_hosts. */
-  sshArgs(name: string, extra?: string[]): string[];
+  /** argv (without "ssh") for the real OpenSSH client: the lab's key, strict checking against knownHostsFile (or opts.knownHostsFile), batch mode. */
+  sshArgs(name: string, extra?: string[], opts?: { knownHostsFile?: string }): string[];
   host(name: string): TestHost;
   /** Restarts one host's sshd with a fresh host key; knownHostKeyLine keeps the old key. */
   rotateHostKey(name: string): Promise<TestHost>;

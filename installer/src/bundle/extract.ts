@@ -58,7 +58,12 @@ export async function extractBundle(file: string, target: string, opts: ExtractO
         return {
           async write(chunk) {
             try {
-              await fh.write(chunk);
+              // write() may store fewer bytes than asked (a nearly full disk); loop until all are written or it fails
+              for (let off = 0; off < chunk.length; ) {
+                const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
+                if (bytesWritten === 0) throw Object.assign(new Error("no progress writing"), { code: "ENOSPC" });
+                off += bytesWritten;
+              }
             } catch (e) {
               throw writeError(abs, e);
             }

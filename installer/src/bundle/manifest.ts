@@ -50,10 +50,11 @@ export interface BundlePackage {
   path: string;
 }
 
-/** Present only in delta bundles: which bundle this one extends. */
+/** Present only in delta bundles: which bundle this one extends, and the files taken from it unchanged. */
 export interface BundleDelta {
   fromVersion: string;
   fromManifestSha256: string;
+  inherited: BundleFile[];
 }
 
 /** The parsed bundle.json. */
@@ -138,12 +139,6 @@ export function parseManifest(bytes: Buffer): BundleManifest {
     if (typeof v !== "string") throw malformed(`components.${k} must be a string`);
     m.components[k] = v;
   }
-  if (raw.delta !== undefined) {
-    if (!isObj(raw.delta)) throw malformed("delta must be an object");
-    const fromManifestSha256 = str(raw.delta, "fromManifestSha256", "delta");
-    if (!SHA256_HEX.test(fromManifestSha256)) throw malformed("delta.fromManifestSha256 must be 64 lower-case hex digits");
-    m.delta = { fromVersion: str(raw.delta, "fromVersion", "delta"), fromManifestSha256 };
-  }
   const seen = new Set<string>([]);
   const claim = (p: string, where: string): void => {
     const problem = pathProblem(p);
@@ -152,15 +147,22 @@ export function parseManifest(bytes: Buffer): BundleManifest {
     if (seen.has(p)) throw malformed(`${where} lists "${p}" twice`);
     seen.add(p);
   };
-  arr(raw, "files", "bundle").forEach((f, i) => {
-    const w = `files[${i}]`;
+  const fileAt = (f: unknown, w: string): BundleFile => {
     if (!isObj(f)) throw malformed(`${w} must be an object`);
     const file: BundleFile = { path: str(f, "path", w), size: int(f, "size", w), sha256: str(f, "sha256", w), mode: int(f, "mode", w) };
     claim(file.path, w);
     if (!SHA256_HEX.test(file.sha256)) throw malformed(`${w}.sha256 must be 64 lower-case hex digits`);
     if (file.mode !== 0o644 && file.mode !== 0o755) throw malformed(`${w}.mode must be 420 (0644) or 493 (0755)`);
-    m.files.push(file);
-  });
+    return file;
+  };
+  arr(raw, "files", "bundle").forEach((f, i) => m.files.push(fileAt(f, `files[${i}]`)));
+  if (raw.delta !== undefined) {
+    if (!isObj(raw.delta)) throw malformed("delta must be an object");
+    const fromManifestSha256 = str(raw.delta, "fromManifestSha256", "delta");
+    if (!SHA256_HEX.test(fromManifestSha256)) throw malformed("delta.fromManifestSha256 must be 64 lower-case hex digits");
+    const inherited = arr(raw.delta, "inherited", "delta").map((f, i) => fileAt(f, `delta.inherited[${i}]`));
+    m.delta = { fromVersion: str(raw.delta, "fromVersion", "delta"), fromManifestSha256, inherited };
+  }
   arr(raw, "symlinks", "bundle").forEach((l, i) => {
     const w = `symlinks[${i}]`;
     if (!isObj(l)) throw malformed(`${w} must be an object`);
@@ -178,8 +180,9 @@ export function parseManifest(bytes: Buffer): BundleManifest {
     }
   }
   const sortedOk = (xs: { path: string }[]) => xs.every((x, i) => i === 0 || comparePaths(xs[i - 1]!.path, x.path) < 0);
-  if (!sortedOk(m.files) || !sortedOk(m.symlinks)) throw malformed("files and symlinks must be sorted by path (bytewise)");
-  const filePaths = new Map(m.files.map((f) => [f.path, f]));
+  if (!sortedOk(m.files) || !sortedOk(m.symlinks) || !sortedOk(m.delta?.inherited ?? [])) throw malformed("files, symlinks and delta.inherited must be sorted by path (bytewise)");
+  // what the complete bundle holds: its own files plus, for a delta, those inherited from the base bundle
+  const filePaths = new Map(allFiles(m).map((f) => [f.path, f]));
   arr(raw, "images", "bundle").forEach((im, i) => {
     const w = `images[${i}]`;
     if (!isObj(im)) throw malformed(`${w} must be an object`);
@@ -198,10 +201,8 @@ export function parseManifest(bytes: Buffer): BundleManifest {
     for (const d of [image.digest, image.indexDigest].filter((x): x is string => x !== undefined)) {
       if (!DIGEST.test(d)) throw malformed(`${w} digest ${d} must be sha256:<64 hex>`);
     }
-    if (!m.delta) {
-      for (const d of [image.digest, ...blobs]) {
-        if (!filePaths.has(`images/blobs/sha256/${d.slice(7)}`)) throw malformed(`${w} (${image.name}) needs blob ${d}, which files does not list`);
-      }
+    for (const d of [image.digest, ...blobs]) {
+      if (!filePaths.has(`images/blobs/sha256/${d.slice(7)}`)) throw malformed(`${w} (${image.name}) needs blob ${d}, which files does not list`);
     }
     m.images.push(image);
   });
@@ -210,7 +211,7 @@ export function parseManifest(bytes: Buffer): BundleManifest {
     if (!isObj(c)) throw malformed(`${w} must be an object`);
     const chart: BundleChart = { name: str(c, "name", w), version: str(c, "version", w), path: str(c, "path", w), sha256: str(c, "sha256", w) };
     if (c.appVersion !== undefined) chart.appVersion = str(c, "appVersion", w);
-    if (!m.delta && !filePaths.has(chart.path)) throw malformed(`${w} (${chart.name}) points at ${chart.path}, which files does not list`);
+    if (!filePaths.has(chart.path)) throw malformed(`${w} (${chart.name}) points at ${chart.path}, which files does not list`);
     m.charts.push(chart);
   });
   if (!isObj(raw.packages)) throw malformed("packages must be an object of OS family → list");
@@ -220,7 +221,7 @@ export function parseManifest(bytes: Buffer): BundleManifest {
       const w = `packages.${family}[${i}]`;
       if (!isObj(p)) throw malformed(`${w} must be an object`);
       const pkg: BundlePackage = { name: str(p, "name", w), version: str(p, "version", w), path: str(p, "path", w) };
-      if (!m.delta && !filePaths.has(pkg.path)) throw malformed(`${w} (${pkg.name}) points at ${pkg.path}, which files does not list`);
+      if (!filePaths.has(pkg.path)) throw malformed(`${w} (${pkg.name}) points at ${pkg.path}, which files does not list`);
       return pkg;
     });
   }
@@ -236,7 +237,15 @@ export function serializeManifest(m: BundleManifest): Buffer {
     arch: m.arch,
     buildTime: m.buildTime,
     components: Object.fromEntries(Object.entries(m.components).sort(([a], [b]) => comparePaths(a, b))),
-    ...(m.delta ? { delta: { fromVersion: m.delta.fromVersion, fromManifestSha256: m.delta.fromManifestSha256 } } : {}),
+    ...(m.delta
+      ? {
+          delta: {
+            fromVersion: m.delta.fromVersion,
+            fromManifestSha256: m.delta.fromManifestSha256,
+            inherited: m.delta.inherited.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, mode: f.mode })),
+          },
+        }
+      : {}),
     images: m.images.map((i) => ({
       name: i.name,
       digest: i.digest,
@@ -255,6 +264,11 @@ export function serializeManifest(m: BundleManifest): Buffer {
     symlinks: m.symlinks.map((l) => ({ path: l.path, target: l.target })),
   };
   return Buffer.from(JSON.stringify(ordered, null, 2) + "\n");
+}
+
+/** Every file of the complete bundle: the ones carried plus, for a delta, the ones inherited; sorted by path. */
+export function allFiles(m: BundleManifest): BundleFile[] {
+  return m.delta ? [...m.files, ...m.delta.inherited].sort((a, b) => comparePaths(a.path, b.path)) : m.files;
 }
 
 /** Total bytes of the files a bundle carries. */

@@ -2,7 +2,7 @@
 // blob store on disk, the image layout written into images/, and a tiny deterministic one-layer image builder.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -314,7 +314,6 @@ export async function writeLayoutFolder(dir: string, store: BlobStore, images: {
   for (const { parts } of images) {
     for (const d of [parts.manifestDigest, parts.config.digest, ...parts.layers.map((l) => l.digest)]) await out.putStream(store.open(d), d);
   }
-  const { writeFile } = await import("node:fs/promises");
   await writeFile(join(dir, "oci-layout"), OCI_LAYOUT_FILE);
   await writeFile(join(dir, "index.json"), layoutIndex(images));
 }

@@ -46,7 +46,7 @@ export async function scanTar(file: string, handle: EntryHandler): Promise<ScanE
   let wake: (() => void) | null = null;
   let current: ReadEntry | null = null;
   let bytes = 0;
-  let tail = Buffer.alloc(0);
+  let tail: Buffer = Buffer.alloc(0);
   const poke = () => {
     const w = wake;
     wake = null;
@@ -80,6 +80,8 @@ export async function scanTar(file: string, handle: EntryHandler): Promise<ScanE
   rs.on("end", () => parser.end());
   parser.on("error", (e: Error) => fail(mapParserError(file, e)));
   parser.on("entry", (e: ReadEntry) => {
+    // errors reach the reader through its iterator or `failure`; an unheard 'error' event must not crash the process
+    e.on("error", () => undefined);
     queue.push(e);
     poke();
   });

@@ -2,6 +2,8 @@
 import { Command, CommanderError, Option } from "commander";
 import { createRuntime, reportError, type GlobalOptions, type Runtime } from "./runtime.js";
 import { registerProbe } from "./commands/probe.js";
+import { registerBundle } from "./commands/bundle.js";
+import { registerAdmin } from "./commands/admin.js";
 
 /** Signature every command module exports: add itself to the program. */
 export type Register = (program: Command, run: RunAction) => void;
@@ -33,7 +35,7 @@ function buildProgram(): { program: Command; exit: { code: number } } {
     }
   };
 
-  for (const register of [registerProbe] as Register[]) register(program, run);
+  for (const register of [registerProbe, registerBundle, registerAdmin] as Register[]) register(program, run);
   return { program, exit };
 }
 

@@ -33,7 +33,7 @@ export async function readCaptureDir(dir: string, options: ReadCaptureDirOptions
   const out = new Map<string, string>();
   for (const name of names) {
     if (!KNOWN_CAPTURE_NAMES.has(name)) {
-      if (!name.startsWith(".") && name !== "SOURCE.md") warn(name, "not a known capture name; ignored (see docs/probe.md)");
+      if (!name.startsWith(".") && !name.startsWith("_") && name !== "SOURCE.md") warn(name, "not a known capture name; ignored (see docs/probe.md)");
       continue;
     }
     const path = join(dir, name);

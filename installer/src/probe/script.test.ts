@@ -7,7 +7,7 @@ const specs: CaptureSpec[] = [
   { name: "a.txt", command: "printf 'one\\ntwo'", tool: null, why: "" },
   { name: "b.txt", command: "echo out; echo err >&2; exit 3", tool: null, why: "" },
   { name: "c.txt", command: "nonexistent-tool-xyz --flag", tool: "nonexistent-tool-xyz", why: "" },
-  { name: "d.txt", command: "sleep 5", tool: null, why: "" },
+  { name: "d.txt", command: "sleep 5", tool: null, why: "", mayHang: true },
   { name: "e.txt", command: "printf 'OMSTACKfake:E:e.txt:0\\n'; printf 'x\\n'", tool: null, why: "" },
 ];
 

@@ -140,12 +140,16 @@ function openClient(
 
 /** An SSH session to one host: one connection, scripts run as exec channels. */
 class SshSession implements HostSession {
+  private lost: string | null = null;
   constructor(
     private readonly client: Ssh2Client,
     private readonly jump: Ssh2Client | null,
     private readonly host: HostSpec,
     private readonly opts: SshOptions,
-  ) {}
+  ) {
+    client.on("error", (e: Error) => (this.lost = e.message));
+    client.on("close", () => (this.lost ??= "connection closed"));
+  }
 
   async runScript(script: string, timeoutMs: number): Promise<ScriptResult> {
     const useSudo = this.host.sudo.enabled && this.host.user !== "root";
@@ -158,7 +162,7 @@ class SshSession implements HostSession {
       } else command = "sudo -n -- sh -s";
     }
     const channel: ClientChannel = await new Promise((resolve, reject) => {
-      this.client.exec(command, (err, ch) => (err ? reject(new OmstackError("E_SSH_CONNECT", `${this.host.name}: could not open a session: ${err.message}`, { host: this.host.name, remedy: "check MaxSessions in the host's sshd_config" })) : resolve(ch)));
+      this.client.exec(command, (err, ch) => (err ? reject(new OmstackError("E_SSH_CONNECT", `${this.host.name}: could not open a session: ${err.message}`, { remedy: "check MaxSessions in the host's sshd_config" })) : resolve(ch)));
     });
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
@@ -170,7 +174,7 @@ class SshSession implements HostSession {
         if (finished) return;
         finished = true;
         channel.close();
-        reject(new CommandError("E_COMMAND_TIMEOUT", `${this.host.name}: the probe did not finish within ${Math.round(timeoutMs / 1000)} s`, command, null, Buffer.concat(err).toString("utf8"), { host: this.host.name, remedy: "a command hangs on the host (often nvidia-smi with a stuck GPU); see the log, fix the host, or raise --timeout" }));
+        reject(new CommandError("E_COMMAND_TIMEOUT", `${this.host.name}: the probe did not finish within ${Math.round(timeoutMs / 1000)} s`, command, null, Buffer.concat(err).toString("utf8"), { remedy: "a command hangs on the host (often nvidia-smi with a stuck GPU); see the log, fix the host, or raise --timeout" }));
       }, timeoutMs);
       const onData = (bucket: Buffer[]) => (d: Buffer) => {
         size += d.length;
@@ -178,7 +182,7 @@ class SshSession implements HostSession {
           finished = true;
           clearTimeout(timer);
           channel.close();
-          reject(new OmstackError("E_PROBE_OUTPUT", `${this.host.name}: the probe printed more than ${limit / 1024 / 1024} MiB; stopped reading`, { host: this.host.name, remedy: "a command on the host prints far too much; check the capture directory and the host's tools" }));
+          reject(new OmstackError("E_PROBE_OUTPUT", `${this.host.name}: the probe printed more than ${limit / 1024 / 1024} MiB; stopped reading`, { remedy: "a command on the host prints far too much; check the capture directory and the host's tools" }));
           return;
         }
         bucket.push(d);
@@ -190,8 +194,15 @@ class SshSession implements HostSession {
         finished = true;
         clearTimeout(timer);
         const result = { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode: code ?? null, signal: signal ?? null };
+        if ((code === undefined || code === null) && !signal) {
+          // No exit status: the connection dropped (host reboot, network cut, keepalive timeout).
+          setImmediate(() =>
+            reject(new CommandError("E_SSH_CONNECT", `${this.host.name}: the SSH connection was lost during the probe (${this.lost ?? "no exit status"})`, command, null, result.stderr.toString(), { remedy: "check the host's network and uptime (was it rebooted?), then probe it again" })),
+          );
+          return;
+        }
         if (useSudo && code === 1 && /sudo: (a password is required|a terminal is required|.*incorrect password)/.test(result.stderr.toString())) {
-          reject(new CommandError("E_SUDO", `${this.host.name}: sudo refused to run the probe as root`, command, code, result.stderr.toString(), { host: this.host.name, remedy: `allow passwordless sudo for ${this.host.user} (NOPASSWD in /etc/sudoers.d/) or set \`sudo: {password: ask}\`` }));
+          reject(new CommandError("E_SUDO", `${this.host.name}: sudo refused to run the probe as root`, command, code, result.stderr.toString(), { remedy: `allow passwordless sudo for ${this.host.user} (NOPASSWD in /etc/sudoers.d/) or set \`sudo: {password: ask}\`` }));
           return;
         }
         resolve(result);
@@ -219,7 +230,7 @@ export class SshConnector implements HostConnector<HostSpec> {
         jump!.forwardOut("127.0.0.1", 0, host.address, host.port, (err, stream) => {
           if (err) {
             jump!.end();
-            reject(new OmstackError("E_SSH_BASTION", `${host.name}: bastion ${host.bastion!.address} could not reach ${host.address}:${host.port}: ${err.message}`, { host: host.name, remedy: "check that the bastion can reach the host and allows TCP forwarding (AllowTcpForwarding yes)" }));
+            reject(new OmstackError("E_SSH_BASTION", `${host.name}: bastion ${host.bastion!.address} could not reach ${host.address}:${host.port}: ${err.message}`, { remedy: "check that the bastion can reach the host and allows TCP forwarding (AllowTcpForwarding yes)" }));
           } else resolve(stream);
         });
       });
@@ -241,7 +252,7 @@ export class SshConnector implements HostConnector<HostSpec> {
       return await openClient({ address: b.address, port: b.port, user: b.user, label: `bastion ${b.address} (for ${forHost})` }, auth, this.opts);
     } catch (e) {
       const base = e instanceof OmstackError ? e : new OmstackError("E_SSH_BASTION", String(e));
-      throw new OmstackError(base.code === "E_SSH_HOSTKEY_UNKNOWN" || base.code === "E_SSH_HOSTKEY_CHANGED" ? base.code : "E_SSH_BASTION", base.message, { host: forHost, remedy: base.remedy, details: base.details, cause: e });
+      throw new OmstackError(base.code === "E_SSH_HOSTKEY_UNKNOWN" || base.code === "E_SSH_HOSTKEY_CHANGED" ? base.code : "E_SSH_BASTION", `${forHost}: via ${base.message}`, { remedy: base.remedy, details: base.details, cause: e });
     }
   }
 }

@@ -56,10 +56,17 @@ export class AuditLog {
     return { items: rows.map(toEntry), total };
   }
 
-  /** Every matching entry, oldest first, without loading them all at once. */
-  *iterate(filter: AuditFilter): Generator<AuditEntry> {
+  /** Every matching entry, oldest first, fetched in batches by id so the connection is never held between batches. */
+  *iterate(filter: AuditFilter, batch = 1000): Generator<AuditEntry> {
     const { where, args } = whereClause(filter);
-    for (const row of this.db.prepare(`SELECT * FROM audit ${where} ORDER BY id ASC`).iterate(...args) as IterableIterator<Row>) yield toEntry(row);
+    const stmt = this.db.prepare(`SELECT * FROM audit ${where ? where + " AND" : "WHERE"} id > ? ORDER BY id ASC LIMIT ?`);
+    let after = 0;
+    for (;;) {
+      const rows = stmt.all(...args, after, batch) as Row[];
+      for (const row of rows) yield toEntry(row);
+      if (rows.length < batch) return;
+      after = rows[rows.length - 1]!.id;
+    }
   }
 }
 

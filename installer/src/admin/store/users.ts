@@ -121,7 +121,8 @@ export class UserStore {
     return (this.db.prepare("SELECT count(*) AS n FROM users").get() as { n: number }).n;
   }
 
-  private require(name: string): User {
+  /** The user, or E_ADMIN_USER_UNKNOWN. */
+  require(name: string): User {
     const user = this.byName(name);
     if (!user) {
       throw new OmstackError("E_ADMIN_USER_UNKNOWN", `no user named ${name} exists`, {

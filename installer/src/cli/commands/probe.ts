@@ -80,12 +80,15 @@ async function hostsFromCaptureDir(dir: string): Promise<HostFacts[]> {
   const hostDirs = files.length > 0 || subdirs.length === 0 ? [{ host: basename(dir), path: dir }] : subdirs.map((d) => ({ host: d, path: join(dir, d) }));
   const facts: HostFacts[] = [];
   for (const h of hostDirs) {
-    const captures = await readCaptureDir(h.path);
+    const warnings: { capture: string; message: string }[] = [];
+    const captures = await readCaptureDir(h.path, { onWarning: (w) => warnings.push(w) });
     if (captures.size === 0) {
       throw new OmstackError("E_CAPTURE_DIR", `${h.path} holds no capture files`, { remedy: "capture files are named os-release, lsblk.json, nvidia-smi-q-x.xml, … (docs/probe.md lists them)" });
     }
     const hostName = captures.get("hostname.txt")?.trim() || h.host;
-    facts.push(parseCaptures(hostName, captures));
+    const parsed = parseCaptures(hostName, captures);
+    parsed.warnings.push(...warnings);
+    facts.push(parsed);
   }
   return facts;
 }

@@ -93,6 +93,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   min: { min: 1, max: 16, lambda: "optional", doc: "smallest of a list (or of the lambda's values), or of several numbers; null when empty", returns: minMaxType("min") },
   max: { min: 1, max: 16, lambda: "optional", doc: "largest of a list (or of the lambda's values), or of several numbers; null when empty", returns: minMaxType("max") },
   unique: { min: 1, max: 1, lambda: "none", doc: "the distinct values of a list, in first-seen order", returns: (a) => (requireList("unique")(a), listOf(elem(a[0]))) },
+  sort: { min: 1, max: 1, lambda: "none", doc: "the list's numbers or strings in ascending order (nulls dropped)", returns: (a) => (requireList("sort")(a), listOf(elem(a[0]))) },
   contains: {
     min: 2,
     max: 2,
@@ -197,7 +198,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
 };
 
 /** Functions whose evaluation needs the evaluator (lambdas, element iteration). */
-export const COLLECTION_FUNCTIONS = new Set(["len", "size", "count", "any", "all", "filter", "map", "first", "sum", "min", "max", "unique", "contains"]);
+export const COLLECTION_FUNCTIONS = new Set(["len", "size", "count", "any", "all", "filter", "map", "first", "sum", "min", "max", "unique", "sort", "contains"]);
 
 function versionFn(name: string): FunctionSpec {
   return {

@@ -62,9 +62,9 @@ export function compileRegex(pattern: string): CompiledRegex {
     states.push(s);
     return states.length - 1;
   };
+  const fold = (test: Pred): Pred => (ignoreCase ? (c) => test(c) || test(lowerCode(c)) || test(upperCode(c)) : test);
   const matchState = alloc({ k: "match" });
   const start = build(ast, matchState);
-  const fold = (test: Pred): Pred => (ignoreCase ? (c) => test(c) || test(lowerCode(c)) || test(upperCode(c)) : test);
 
   return {
     source: pattern,

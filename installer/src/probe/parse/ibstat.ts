@@ -3,7 +3,11 @@ import type { RdmaPortFacts } from "../facts.js";
 import { normaliseLinkLayer } from "./ibvDevinfo.js";
 import { lines, normaliseGuid, normaliseState, parseRateGbps, safely, toInt, type Parsed } from "./util.js";
 
-/** "CA 'mlx5_0'" starts a device, "Port 1:" a port; "Rate: 200" is already Gb/s. */
+/**
+ * "CA 'mlx5_0'" starts a device, "Port 1:" a port; "Rate: 200" is already Gb/s. A Down port prints the port's default
+ * rate (10, 40), not a link speed, so its rate is null as with ibv_devinfo. An "ibpanic:" line means ibstat stopped
+ * early (real captures end like that): the ports read so far are kept and a warning says the list may be incomplete.
+ */
 export function parseIbstat(text: string): Parsed<RdmaPortFacts[]> {
   return safely("ibstat.txt", [], (sink) => {
     const out: RdmaPortFacts[] = [];
@@ -14,12 +18,13 @@ export function parseIbstat(text: string): Parsed<RdmaPortFacts[]> {
     let portNo: number | null = null;
     const flush = (): void => {
       if (device !== null && port !== null && portNo !== null) {
+        const state = normaliseState(port.State);
         out.push({
           device,
           port: portNo,
           linkLayer: normaliseLinkLayer(port["Link layer"]),
-          state: normaliseState(port.State),
-          rateGbps: parseRateGbps(port.Rate),
+          state,
+          rateGbps: state === "DOWN" ? null : parseRateGbps(port.Rate),
           firmware: fw,
           nodeGuid: guid,
           netdev: null,
@@ -29,6 +34,12 @@ export function parseIbstat(text: string): Parsed<RdmaPortFacts[]> {
       portNo = null;
     };
     for (const line of lines(text)) {
+      if (/^\s*ibpanic:/.test(line)) {
+        flush();
+        device = null;
+        sink.add(`ibstat stopped early, the port list may be incomplete: ${line.trim().slice(0, 160)}`);
+        continue;
+      }
       const ca = /^\s*CA\s+'([^']+)'/.exec(line);
       if (ca) {
         flush();
