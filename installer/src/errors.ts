@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   E_BUNDLE_SOURCE_DIGEST: { title: "a downloaded or local artifact does not match its pinned digest", exit: 1 },
   E_BUNDLE_FETCH: { title: "an artifact could not be downloaded", exit: 1 },
   E_BUNDLE_WRITE: { title: "the bundle or its files could not be written", exit: 1 },
+  E_BUNDLE_DELTA_BASE: { title: "a delta bundle needs the bundle it was built against", exit: 1 },
   E_REGISTRY_AUTH: { title: "the container registry refused the credentials or token", exit: 1 },
   E_IMAGES_LOCK: { title: "images.lock is missing an image or out of date", exit: 1 },
   // admin service (HTTP status in installer/src/admin/http/errors.ts)

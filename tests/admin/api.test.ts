@@ -3,8 +3,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { list } from "tar";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeSupport, FakeUpgrade } from "../../installer/src/admin/testing/fakes.js";
 import { bundleArchive, login, makeApp, type TestApp } from "./helpers.js";
@@ -35,7 +33,9 @@ describe("cluster views", () => {
     expect(gpu01.rdma).toMatchObject({ ports: 3, active: 2, maxRateGbps: 200 });
     expect(gpu01.light).toBe("amber");
     expect(r.nodes.find((n: { name: string }) => n.name === "gpu-02").light).toBe("green");
-    expect(r.certificates.find((c: { name: string }) => c.name === "admin-console")).toMatchObject({ daysLeft: 20, light: "amber" });
+    const cert = r.certificates.find((c: { name: string }) => c.name === "admin-console");
+    expect(cert.light).toBe("amber");
+    expect([20, 21]).toContain(cert.daysLeft);
     expect(r.etcd).toMatchObject({ light: "green", dbSizeBytes: 24_576_000 });
     expect(r.stateDir.dbBytes).toBeGreaterThan(0);
     expect(r.stateDir.totalBytes).toBeGreaterThan(0);
@@ -136,8 +136,6 @@ describe("support bundle", () => {
     expect(support.calls).toBe(1);
     const entry = env.db.prepare("SELECT * FROM audit WHERE action = 'support.downloaded'").get() as { actor: string; result: string; ip: string };
     expect(entry).toMatchObject({ actor: "oscar", result: "success", ip: "127.0.0.1" });
-    void pipeline;
-    void Readable;
   });
 });
 

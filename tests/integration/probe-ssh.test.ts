@@ -96,7 +96,7 @@ describe("omstack probe over SSH", () => {
     // Garbage output never crashes the parsers.
     expect(by["garbage-01"]!.reachable).toBe(true);
 
-    expect(r.stderr).toMatch(/failed on 4 host\(s\)/);
+    expect(r.stderr).toMatch(/failed on 3 host\(s\)/);
     expect(r.stderr).toMatch(/log: \S+\.log/);
 
     // Captures round-trip: parsing the saved captures offline gives the same facts.
@@ -136,6 +136,28 @@ describe("omstack probe over SSH", () => {
     expect(r.stdout).toMatch(/^cpu-hdd {2}OK/m);
     expect(r.stdout).toContain("2 host(s) probed");
     expect(r.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it("reaches a host through a bastion (jump host), and names the bastion when it fails", async () => {
+    const via = lab.host("plain-01");
+    const target = lab.host("plain-02");
+    const down = lab.host("down-01");
+    const inv = join(work, "bastion.yaml");
+    await writeFile(
+      inv,
+      [
+        "hosts:",
+        `  - {name: behind-01, address: ${target.address}, port: ${target.port}, identityFile: ${lab.identityFile}, bastion: {address: ${via.address}, port: ${via.port}, identityFile: ${lab.identityFile}}}`,
+        `  - {name: behind-02, address: ${target.address}, port: ${target.port}, identityFile: ${lab.identityFile}, bastion: {address: ${down.address}, port: ${down.port}, identityFile: ${lab.identityFile}}}`,
+      ].join("\n") + "\n",
+    );
+    const r = await omstack(["probe", "-i", inv, "--known-hosts", lab.knownHostsFile, "-o", "json", "--connect-timeout", "3"]);
+    expect(r.code).toBe(1);
+    const [ok, bad] = (JSON.parse(r.stdout) as { hosts: HostFacts[] }).hosts;
+    expect(ok!.reachable, ok!.error ?? "").toBe(true);
+    expect(hardwareOnly(ok!)).toEqual(hardwareOnly(parseCaptures("behind-01", await readCaptureDir(join(repo, "tests/fixtures/hosts/h100-ib")))));
+    expect(bad).toMatchObject({ reachable: false, errorCode: "E_SSH_BASTION" });
+    expect(bad!.error).toContain(`bastion ${down.address}`);
   });
 
   it("rejects bad usage with exit 2 before contacting any host", async () => {

@@ -37,9 +37,8 @@ export interface BuildOptions {
   out: string;
   env?: NodeJS.ProcessEnv;
   pull?: ImagePuller;
-  /** Only what `deltaFrom` lacks goes in (see delta.ts). */
-  omit?: (path: string, sha256: string) => boolean;
-  delta?: BundleManifest["delta"];
+  /** Build a delta: only files the base bundle lacks (by path and sha256) go in; the rest are listed as inherited. */
+  deltaFrom?: { manifest: BundleManifest; manifestSha256: string };
   note?(line: string): void;
 }
 
@@ -232,7 +231,20 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       for (const d of blobs) staged.push(await fromFile(`images/blobs/sha256/${d.slice(7)}`, 0o644, store.pathOf(d), `blob ${d}`));
     }
 
-    const kept = staged.filter((s) => !opts.omit?.(s.path, s.sha256));
+    const base = opts.deltaFrom;
+    if (base?.manifest.delta) {
+      throw new OmstackError("E_USAGE", `--delta-from needs a full bundle; ${base.manifest.name} ${base.manifest.version} is itself a delta`, {
+        remedy: "pass the full bundle the cluster was installed or last fully upgraded from",
+      });
+    }
+    const inBase = new Map((base?.manifest.files ?? []).map((f) => [f.path, f]));
+    const same = (s: Staged) => {
+      const f = inBase.get(s.path);
+      return f !== undefined && f.sha256 === s.sha256 && f.mode === s.mode;
+    };
+    const kept = staged.filter((s) => !same(s));
+    const inherited = staged.filter(same).map((s) => ({ path: s.path, size: s.size, sha256: s.sha256, mode: s.mode }));
+    inherited.sort((a, b) => comparePaths(a.path, b.path));
     kept.sort((a, b) => comparePaths(a.path, b.path));
     symlinks.sort((a, b) => comparePaths(a.path, b.path));
     const files: BundleFile[] = kept.map((s) => ({ path: s.path, size: s.size, sha256: s.sha256, mode: s.mode }));
@@ -243,7 +255,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       arch: recipe.arch,
       buildTime,
       components: recipe.components,
-      ...(opts.delta ? { delta: opts.delta } : {}),
+      ...(base ? { delta: { fromVersion: base.manifest.version, fromManifestSha256: base.manifestSha256, inherited } } : {}),
       files,
       symlinks,
       images,

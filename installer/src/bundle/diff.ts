@@ -1,5 +1,5 @@
 // Pure comparisons of two bundle.json listings: the input of upgrades and of `bundle diff`.
-import type { BundleManifest } from "./manifest.js";
+import { allFiles, type BundleManifest } from "./manifest.js";
 import { comparePaths } from "./paths.js";
 
 /** A named thing that exists in A, B or both with different values. */
@@ -39,8 +39,8 @@ export function diffManifests(a: BundleManifest, b: BundleManifest): BundleDiff 
   const components = compare(new Map(Object.entries(a.components)), new Map(Object.entries(b.components)), (x, y) => x === y);
   const images = compare(new Map(a.images.map((i) => [i.name, i.digest])), new Map(b.images.map((i) => [i.name, i.digest])), (x, y) => x === y);
   const charts = compare(new Map(a.charts.map((c) => [c.name, c.version])), new Map(b.charts.map((c) => [c.name, c.version])), (x, y) => x === y);
-  const fa = new Map(a.files.map((f) => [f.path, f]));
-  const fb = new Map(b.files.map((f) => [f.path, f]));
+  const fa = new Map(allFiles(a).map((f) => [f.path, f]));
+  const fb = new Map(allFiles(b).map((f) => [f.path, f]));
   const filesRaw = compare(fa, fb, (x, y) => x.sha256 === y.sha256 && x.mode === y.mode);
   const size = (c: Change<{ size: number }>): Change<number> => ({ key: c.key, ...(c.from ? { from: c.from.size } : {}), ...(c.to ? { to: c.to.size } : {}) });
   const files = { added: filesRaw.added.map(size), removed: filesRaw.removed.map(size), changed: filesRaw.changed.map(size) };

@@ -10,7 +10,7 @@ export interface BundleSummary {
   arch: string;
   buildTime: string;
   formatVersion: number;
-  delta: BundleManifest["delta"] | null;
+  delta: { fromVersion: string; fromManifestSha256: string; inheritedFiles: number; inheritedBytes: number } | null;
   signature: { keyId: string; checked: false } | null;
   components: Record<string, string>;
   totals: { files: number; bytes: number; images: number; charts: number; packages: number };
@@ -33,7 +33,14 @@ export function summarize(m: BundleManifest, sig: BundleSignature | null): Bundl
     arch: m.arch,
     buildTime: m.buildTime,
     formatVersion: m.formatVersion,
-    delta: m.delta ?? null,
+    delta: m.delta
+      ? {
+          fromVersion: m.delta.fromVersion,
+          fromManifestSha256: m.delta.fromManifestSha256,
+          inheritedFiles: m.delta.inherited.length,
+          inheritedBytes: m.delta.inherited.reduce((n, f) => n + f.size, 0),
+        }
+      : null,
     signature: sig ? { keyId: sig.keyId, checked: false } : null,
     components: m.components,
     totals: {
@@ -71,6 +78,7 @@ export function renderSummary(s: BundleSummary): string {
     `signature  ${s.signature ? `present, key ${s.signature.keyId} (not checked here: run \`omstack bundle verify\`)` : "NONE: this bundle is unsigned and will be refused"}`,
     `size       ${humanBytes(s.totals.bytes)} in ${s.totals.files} files`,
   ];
+  if (s.delta) out.push(`inherits   ${s.delta.inheritedFiles} files (${humanBytes(s.delta.inheritedBytes)}) from ${s.delta.fromVersion} (bundle.json sha256 ${s.delta.fromManifestSha256.slice(0, 16)}…)`);
   for (const [dir, n] of Object.entries(s.sizes).sort()) out.push(`  ${(dir + "/").padEnd(10)} ${humanBytes(n)}`);
   if (Object.keys(s.components).length) {
     out.push("components");

@@ -62,6 +62,23 @@ describe("bundle.json", () => {
     expect(got).toMatch(re);
   });
 
+  it("accepts a delta whose images and charts point at inherited files, and round-trips it", () => {
+    const m = sample();
+    const [helm, chart, cfg, layer] = m.files;
+    m.files = [helm!];
+    m.delta = { fromVersion: "1.1.0", fromManifestSha256: H("9"), inherited: [chart!, cfg!, layer!] };
+    const bytes = serializeManifest(m);
+    expect(parseManifest(bytes)).toEqual(m);
+    m.delta.inherited.pop();
+    expect(code(() => parse(m))).toMatch(/needs blob/);
+  });
+
+  it("refuses a path both carried and inherited", () => {
+    const m = sample();
+    m.delta = { fromVersion: "1.1.0", fromManifestSha256: H("9"), inherited: [{ ...m.files[0]! }] };
+    expect(code(() => parse(m))).toMatch(/E_BUNDLE_MALFORMED: .*twice/);
+  });
+
   it("refuses text that is not JSON", () => {
     expect(code(() => parseManifest(Buffer.from("{nope")))).toMatch(/^E_BUNDLE_MALFORMED: bundle.json is invalid: not JSON/);
   });

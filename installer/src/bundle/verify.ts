@@ -18,7 +18,7 @@ export interface FileSink {
 
 /** Hooks for extraction; verify passes none. */
 export interface ScanHooks {
-  onVerifiedManifest?(m: BundleManifest): Promise<void>;
+  onVerifiedManifest?(m: BundleManifest, manifestBytes: Buffer, signatureBytes: Buffer): Promise<void>;
   openFile?(f: BundleFile): Promise<FileSink>;
   onSymlink?(l: BundleSymlink): Promise<void>;
   /** Progress: bytes of file bodies checked so far. */
@@ -132,13 +132,14 @@ export async function scanBundle(file: string, trusted: KeyObject[], hooks: Scan
           remedy: "sign the bundle when building it (`omstack bundle build --key KEY`); an unsigned bundle is never installed",
         });
       }
-      const sig = parseSignature(await readSmall(body, 4096, SIGNATURE_NAME));
+      const sigBytes = await readSmall(body, 4096, SIGNATURE_NAME);
+      const sig = parseSignature(sigBytes);
       signedBy = verifyManifestSignature(manifestBytes!, sig, trusted);
       manifest = parseManifest(manifestBytes!);
       fileByPath = new Map(manifest.files.map((f) => [f.path, f]));
       linkByPath = new Map(manifest.symlinks.map((l) => [l.path, l]));
       seen.add(MANIFEST_NAME).add(SIGNATURE_NAME);
-      await hooks.onVerifiedManifest?.(manifest);
+      await hooks.onVerifiedManifest?.(manifest, manifestBytes!, sigBytes);
       return;
     }
     const bad = entryKindError(file, h);

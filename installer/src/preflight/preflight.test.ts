@@ -239,3 +239,11 @@ describe("scale", () => {
     expect(out.filter((o) => o.status === "fail")).toEqual([]);
   });
 });
+
+describe("docs/preflight.md", () => {
+  it("describes every check", async () => {
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync(new URL("../../../docs/preflight.md", import.meta.url), "utf8");
+    expect(CHECKS.map((c) => c.id).filter((id) => !doc.includes(`### \`${id}\``))).toEqual([]);
+  });
+});

@@ -10,6 +10,8 @@ export interface CaptureSpec {
   why: string;
   /** Runs under `timeout` because it talks to a driver, daemon or device and can hang; plain reads of /proc and /etc do not. */
   mayHang?: boolean;
+  /** Runs only when the capture just before it failed (e.g. `nvidia-smi -q` text when `-q -x` does not work). */
+  fallback?: boolean;
   /** stderr of a failure that means "this subsystem is absent here" (a fact), not a broken host. */
   absentWhen?: RegExp;
 }
@@ -38,6 +40,7 @@ export const CAPTURES: readonly CaptureSpec[] = [
   },
   { name: "lspci.txt", mayHang: true, command: "lspci -Dnn", tool: "lspci", why: "GPUs and HCAs when vendor tools are missing" },
   { name: "nvidia-smi-q-x.xml", mayHang: true, command: "nvidia-smi -q -x", tool: "nvidia-smi", why: "GPU model, memory, MIG, driver and CUDA" },
+  { name: "nvidia-smi-q.txt", mayHang: true, fallback: true, command: "nvidia-smi -q", tool: "nvidia-smi", why: "GPU facts when the XML form fails (some drivers and vGPU guests)" },
   { name: "nvidia-version.txt", command: "cat /proc/driver/nvidia/version", tool: null, why: "loaded NVIDIA kernel module version", absentWhen: /No such file or directory/ },
   {
     name: "nvcc-version.txt",
@@ -66,7 +69,7 @@ export const CAPTURES: readonly CaptureSpec[] = [
 ];
 
 /** Capture names accepted by `--from-capture` besides the ones the probe writes itself. */
-export const ALTERNATIVE_CAPTURES: readonly string[] = ["nvidia-smi-q.txt", "nvidia-smi-query.csv", "lsblk.txt"];
+export const ALTERNATIVE_CAPTURES: readonly string[] = ["nvidia-smi-query.csv", "lsblk.txt"];
 
 /** Seconds one probe command may run before it is killed on the host. */
 export const DEFAULT_COMMAND_TIMEOUT_SEC = 15;

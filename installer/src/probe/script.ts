@@ -22,11 +22,16 @@ export function buildProbeScript(captures: readonly CaptureSpec[], nonce: string
     'PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/cuda/bin"; export PATH',
     `N=${nonce}`,
     `if command -v timeout >/dev/null 2>&1; then T="timeout -k 2 ${timeoutSec}"; else T=""; fi`,
+    "rc=0",
     // Marker lines go on both streams so each stream can be split on its own.
     // run NAME TOOL HANG COMMAND: HANG=1 runs under timeout; others run in a subshell (one fork fewer).
     'run() { printf "%s:B:%s\\n" "$N" "$1"; printf "%s:B:%s\\n" "$N" "$1" >&2; if [ -n "$2" ] && ! command -v "$2" >/dev/null 2>&1; then rc=127; elif [ "$3" = 1 ]; then $T sh -c "$4" </dev/null; rc=$?; else (eval "$4") </dev/null; rc=$?; fi; printf "\\n%s:E:%s:%s\\n" "$N" "$1" "$rc"; printf "\\n%s:E:%s:%s\\n" "$N" "$1" "$rc" >&2; }',
   ];
-  for (const c of captures) lines.push(`run ${shellQuote(c.name)} ${shellQuote(c.tool ?? "")} ${c.mayHang ? 1 : 0} ${shellQuote(c.command)}`);
+  for (const c of captures) {
+    const call = `run ${shellQuote(c.name)} ${shellQuote(c.tool ?? "")} ${c.mayHang ? 1 : 0} ${shellQuote(c.command)}`;
+    // A fallback runs only when the capture before it failed ($rc is still that capture's status).
+    lines.push(c.fallback ? `[ "$rc" = 0 ] || ${call}` : call);
+  }
   lines.push("exit 0");
   return lines.join("\n") + "\n";
 }

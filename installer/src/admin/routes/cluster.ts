@@ -27,11 +27,24 @@ export async function stateDirUsage(dir: string): Promise<StateDirUsage> {
   }
 }
 
+/** How long one health reading is shared. */
+const HEALTH_CACHE_MS = 1000;
+
 const errors = { 401: ErrorBodySchema, 403: ErrorBodySchema };
 const Any = Type.Unknown({ description: "see the HealthReport type in installer/src/admin/services/health.ts" });
 
 export function registerClusterRoutes(app: AdminApp, ctx: AdminContext): void {
-  const health = async () => summarizeHealth(await ctx.cluster.snapshot(), await stateDirUsage(ctx.stateDir), ctx.now());
+  // Many consoles polling at once share one reading per second instead of each re-reading the cluster.
+  let cached: { at: number; report: Promise<ReturnType<typeof summarizeHealth>> } | null = null;
+  const health = async () => {
+    const now = ctx.now();
+    if (!cached || now.getTime() - cached.at >= HEALTH_CACHE_MS || now.getTime() < cached.at) {
+      const report = (async () => summarizeHealth(await ctx.cluster.snapshot(), await stateDirUsage(ctx.stateDir), now))();
+      cached = { at: now.getTime(), report };
+      report.catch(() => (cached = null));
+    }
+    return cached.report;
+  };
 
   app.get("/api/v1/health", { config: { access: "viewer" }, schema: { tags: ["cluster"], summary: "Health at a glance: nodes (GPU/RDMA, readiness), system pods, services and their checks, certificate expiry, etcd, state directory", response: { 200: Any, ...errors } } }, health);
 

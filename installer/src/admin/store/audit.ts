@@ -39,6 +39,7 @@ interface Row {
 /** Writes and reads the audit table. */
 export class AuditLog {
   private readonly insert;
+  private readonly counts = new Map<string, { n: number; maxId: number }>();
   constructor(private readonly db: StateDb) {
     this.insert = db.prepare("INSERT INTO audit (at, actor, action, target, ip, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
   }
@@ -51,9 +52,21 @@ export class AuditLog {
   /** One page, newest first, and the total matching count. */
   list(filter: AuditFilter, page: number, pageSize: number): { items: AuditEntry[]; total: number } {
     const { where, args } = whereClause(filter);
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM audit ${where}`).get(...args) as { n: number }).n;
+    const total = this.count(where, args);
     const rows = this.db.prepare(`SELECT * FROM audit ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, pageSize, (page - 1) * pageSize) as Row[];
     return { items: rows.map(toEntry), total };
+  }
+
+  /** Matching rows; the table is append-only, so a cached count only needs the rows added since it was taken. */
+  private count(where: string, args: unknown[]): number {
+    const key = where + "\u0000" + JSON.stringify(args);
+    const cached = this.counts.get(key);
+    const after = cached?.maxId ?? 0;
+    const extra = this.db.prepare(`SELECT count(*) AS n, max(id) AS m FROM audit ${where ? where + " AND" : "WHERE"} id > ?`).get(...args, after) as { n: number; m: number | null };
+    const entry = { n: (cached?.n ?? 0) + extra.n, maxId: Math.max(after, extra.m ?? 0) };
+    if (this.counts.size > 256) this.counts.clear();
+    this.counts.set(key, entry);
+    return entry.n;
   }
 
   /** Every matching entry, oldest first, fetched in batches by id so the connection is never held between batches. */

@@ -78,7 +78,7 @@ async function upgrades(content, user) {
       clear(pre);
       try {
         const r = await api("POST", "/api/v1/upgrades/preflight", { bundleId: b.id });
-        pre.append(table(["Check", "Result", "Detail"], r.outcomes.map((o) => h("tr", {}, h("td", {}, o.id), h("td", {}, light(o.status === "pass" ? "green" : o.status === "warn" ? "amber" : "red", o.status.toUpperCase())), h("td", {}, o.message, o.remedy ? h("div", { class: "muted" }, o.remedy) : null)))));
+        pre.append(h("h3", { class: "subhead" }, "Preflight"), table(["Check", "Result", "Detail"], r.outcomes.map((o) => h("tr", {}, h("td", {}, o.id), h("td", {}, light(o.status === "pass" ? "green" : o.status === "warn" ? "amber" : "red", o.status.toUpperCase())), h("td", {}, o.message, o.remedy ? h("div", { class: "muted" }, o.remedy) : null)))));
       } catch (e) { pre.append(errorBox(e)); }
     });
     startBtn.addEventListener("click", async () => {

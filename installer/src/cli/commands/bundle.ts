@@ -1,5 +1,5 @@
 // `omstack bundle keygen|build|verify|inspect|diff|extract` and `omstack images lock`: the offline bundle's commands.
-import type { KeyObject } from "node:crypto";
+import { createHash, type KeyObject } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,13 +10,14 @@ import { diffManifests, renderDiff } from "../../bundle/diff.js";
 import { extractBundle } from "../../bundle/extract.js";
 import { DEFAULT_SCAN_ROOTS, parseLock, renderLock, scanImageRefs, unlockedRefs } from "../../bundle/images-lock.js";
 import { humanBytes, renderSummary, summarize } from "../../bundle/inspect.js";
+import type { BundleManifest } from "../../bundle/manifest.js";
 import { platformString } from "../../bundle/oci.js";
 import { parseRecipe } from "../../bundle/recipe.js";
 import { makePuller, parseMirrors } from "../../bundle/registry.js";
 import { generateKeyFiles, loadPrivateKey, loadPublicKey } from "../../bundle/sign.js";
 import { readBundleHead, verifyBundle } from "../../bundle/verify.js";
 import type { Register } from "../main.js";
-import { usageError, type Runtime } from "../runtime.js";
+import type { Runtime } from "../runtime.js";
 
 /** Folder of keys an installed cluster trusts, used when --trust is not given. */
 export const DEFAULT_TRUST_DIR = "/etc/omstack/trusted-keys";
@@ -74,14 +75,18 @@ export const registerBundle: Register = (program: Command, run) => {
     .requiredOption("--key <file>", "ed25519 private key from `bundle keygen`")
     .requiredOption("--out <file>", "bundle file to write, or a folder to write omstack-<version>-<arch>.tar into")
     .option("--registry-mirror <host=url>", "pull images of <host> from <url> first (repeatable)", collect, [] as string[])
-    .option("--delta-from <old.tar>", "write only what OLD lacks (not yet supported)")
+    .option("--delta-from <old.tar>", "write a delta bundle holding only what OLD (a full bundle) lacks")
     .action((o: { recipe: string; key: string; out: string; registryMirror: string[]; deltaFrom?: string }) =>
       run("bundle-build", async (rt) => {
-        if (o.deltaFrom) throw usageError("--delta-from is not supported yet", "build a full bundle (omit --delta-from)");
         const recipe = await readRecipe(o.recipe);
         const key = await loadPrivateKey(o.key);
         const mirrors = parseMirrors(o.registryMirror);
-        const r = await buildBundle({ recipe, key, out: o.out, pull: makePuller({ mirrors, log: (l) => rt.log.info(l) }), note: (l) => rt.note(l) });
+        let deltaFrom: { manifest: BundleManifest; manifestSha256: string } | undefined;
+        if (o.deltaFrom) {
+          const head = await readBundleHead(o.deltaFrom);
+          deltaFrom = { manifest: head.manifest, manifestSha256: createHash("sha256").update(head.manifestBytes).digest("hex") };
+        }
+        const r = await buildBundle({ recipe, key, out: o.out, deltaFrom, pull: makePuller({ mirrors, log: (l) => rt.log.info(l) }), note: (l) => rt.note(l) });
         rt.print({ out: r.out, bytes: r.bytes, manifestSha256: r.manifestSha256, version: r.manifest.version, files: r.manifest.files.length }, () => `wrote ${r.out} (${humanBytes(r.bytes)}, ${r.manifest.files.length} files, bundle.json sha256 ${r.manifestSha256})\n`);
         return 0;
       }),
@@ -98,7 +103,9 @@ export const registerBundle: Register = (program: Command, run) => {
         const r = await verifyBundle(file, keys);
         rt.print(
           { ok: true, file, name: r.manifest.name, version: r.manifest.version, signedBy: r.signedBy, files: r.files, bytes: r.bytes, manifestSha256: r.manifestSha256 },
-          () => `ok: ${file} is ${r.manifest.name} ${r.manifest.version}, signed by key ${r.signedBy}; ${r.files} files (${humanBytes(r.bytes)}) match bundle.json\n`,
+          () =>
+            `ok: ${file} is ${r.manifest.name} ${r.manifest.version}, signed by key ${r.signedBy}; ${r.files} files (${humanBytes(r.bytes)}) match bundle.json\n` +
+            (r.manifest.delta ? `note: a delta from ${r.manifest.delta.fromVersion}; its ${r.manifest.delta.inherited.length} inherited files are checked when it is extracted with --base\n` : ""),
         );
         return 0;
       }),
@@ -110,10 +117,11 @@ export const registerBundle: Register = (program: Command, run) => {
     .argument("<file>", "bundle .tar")
     .requiredOption("--to <dir>", "folder to create")
     .option("--trust <pubkey>", "public key to trust (repeatable)", collect, [] as string[])
-    .action((file: string, o: { to: string; trust: string[] }) =>
+    .option("--base <dir>", "for a delta bundle: the folder its base bundle was extracted to")
+    .action((file: string, o: { to: string; trust: string[]; base?: string }) =>
       run("bundle-extract", async (rt) => {
         const keys = await trustedKeys(o.trust, rt);
-        const r = await extractBundle(file, o.to, { trusted: keys });
+        const r = await extractBundle(file, o.to, { trusted: keys, ...(o.base ? { base: o.base } : {}) });
         rt.print({ ok: true, to: resolve(o.to), files: r.files, bytes: r.bytes, signedBy: r.signedBy }, () => `extracted ${r.files} files (${humanBytes(r.bytes)}) into ${resolve(o.to)}\n`);
         return 0;
       }),

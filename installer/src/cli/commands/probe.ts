@@ -58,7 +58,7 @@ function progressPrinter(rt: Runtime, total: number): { onEvent: (e: ProbeEvent)
       if (live) {
         if (e.type === "host-done" || e.type === "host-failed") process.stderr.write(`\r\x1b[Kprobing: ${done}/${total} done${failed ? `, ${failed} failed` : ""}`);
       } else if (e.type === "host-done") rt.note(`${e.host}: probed in ${e.ms} ms`);
-      else if (e.type === "host-failed") rt.note(`${e.host}: FAILED after ${e.ms} ms: ${e.error.message} [${e.error.code}]`);
+      else if (e.type === "host-failed") rt.note(`${e.host}: FAILED after ${e.ms} ms: ${e.error.message.replace(`${e.host}: `, "")} [${e.error.code}]`);
     },
     finish() {
       if (live) process.stderr.write("\r\x1b[K");

@@ -404,3 +404,18 @@ describe("hostile input fails fast with a clear error", () => {
     expect(catchErr(() => compile("\u202eos.id")).message).toContain("U+202E");
   });
 });
+
+describe("docs/expressions.md", () => {
+  it("every example compiles against HostFacts and the preflight names", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { CHECK_TYPES } = await import("../preflight.js");
+    const doc = readFileSync(new URL("../../../../docs/expressions.md", import.meta.url), "utf8");
+    const blocks = [...doc.matchAll(/```text\n([\s\S]*?)```/g)].map((m) => m[1] as string).filter((b) => !b.includes("[E_EXPR_"));
+    const examples = blocks
+      .flatMap((b) => (b.includes("#") ? b.split(/\n(?=#)|\n\n/) : b.split("\n")))
+      .map((chunk) => chunk.split("\n").filter((l) => !l.startsWith("#") && l.trim() !== "").join("\n"))
+      .filter((src) => src !== "");
+    expect(examples.length).toBeGreaterThan(10);
+    for (const src of examples) expect(() => compile(src, { types: CHECK_TYPES }), src).not.toThrow();
+  });
+});

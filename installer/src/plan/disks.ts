@@ -1,0 +1,64 @@
+// Disk layout: which unused disks go to which volume group. A disk with partitions, a filesystem, a mountpoint or
+// LVM metadata is never chosen unless the inventory lists it under `wipe:`; then it is marked for erasure.
+import type { DiskFacts } from "../probe/facts.js";
+import type { PlanDisk } from "./types.js";
+
+export const VG_CACHE = "omstack-cache";
+export const VG_SHUFFLE = "omstack-shuffle";
+export const VG_LOCAL = "omstack-local";
+const MIN_DISK_BYTES = 10 * 2 ** 30;
+
+/** nvme / ssd / hdd from transport and rotation. */
+export function diskClass(d: DiskFacts): PlanDisk["class"] {
+  if (d.transport === "nvme" || d.name.startsWith("nvme")) return "nvme";
+  if (d.rotational === false) return "ssd";
+  if (d.rotational === true) return "hdd";
+  return "unknown";
+}
+
+/** Why a disk counts as in use, or null when it is empty. */
+export function inUse(d: DiskFacts): string | null {
+  const why: string[] = [];
+  if (d.children.length > 0) why.push(`${d.children.length} partition${d.children.length === 1 ? "" : "s"}/holder${d.children.length === 1 ? "" : "s"}`);
+  if (d.fstype) why.push(d.fstype === "LVM2_member" ? "LVM metadata" : `a ${d.fstype} filesystem`);
+  if (d.mountpoints.some((m) => m)) why.push(`mounted at ${d.mountpoints.filter(Boolean).join(", ")}`);
+  return why.length ? why.join(", ") : null;
+}
+
+/** Assigns disks of one host: fast disks feed the cache then shuffle (when enabled), the rest local volumes. */
+export function layoutDisks(disks: readonly DiskFacts[], wipe: readonly string[], opts: { cache: boolean; shuffle: boolean }): PlanDisk[] {
+  const out: PlanDisk[] = [];
+  const eligible: { d: DiskFacts; p: PlanDisk }[] = [];
+  for (const d of disks) {
+    if (d.type !== "disk") continue;
+    const cls = diskClass(d);
+    const base: PlanDisk = { name: d.name, sizeBytes: d.sizeBytes, class: cls, use: null, wipe: false, reason: "" };
+    const busy = inUse(d);
+    const listed = wipe.includes(d.name) || wipe.includes(`/dev/${d.name}`);
+    if (busy && !listed) {
+      out.push({ ...base, reason: `left alone: in use (${busy}); list it under wipe: to use it` });
+      continue;
+    }
+    if ((d.sizeBytes ?? 0) < MIN_DISK_BYTES) {
+      out.push({ ...base, reason: "left alone: smaller than 10 GiB" });
+      continue;
+    }
+    const p: PlanDisk = { ...base, wipe: busy !== null, reason: busy ? `will be ERASED (listed under wipe:; holds ${busy})` : "empty" };
+    out.push(p);
+    eligible.push({ d, p });
+  }
+  const fast = eligible.filter((e) => e.p.class === "nvme" || e.p.class === "ssd").sort((a, b) => rank(a.p) - rank(b.p) || (b.d.sizeBytes ?? 0) - (a.d.sizeBytes ?? 0) || a.d.name.localeCompare(b.d.name));
+  const slow = eligible.filter((e) => !fast.includes(e));
+  let i = 0;
+  if (opts.cache && fast[i]) assign(fast[i++]!.p, VG_CACHE, "fastest empty disk → data cache tier");
+  if (opts.shuffle && fast[i]) assign(fast[i++]!.p, VG_SHUFFLE, "next fast disk → shuffle spill");
+  for (const e of fast.slice(i)) assign(e.p, VG_LOCAL, "fast disk → local persistent volumes");
+  for (const e of slow) assign(e.p, VG_LOCAL, "local persistent volumes");
+  return out;
+}
+
+const rank = (p: PlanDisk) => (p.class === "nvme" ? 0 : 1);
+function assign(p: PlanDisk, vg: string, why: string) {
+  p.use = vg;
+  p.reason = `${why}${p.wipe ? "; " + p.reason : ""}`;
+}
