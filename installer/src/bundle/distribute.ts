@@ -3,7 +3,7 @@
 // failure reported together. The remote side is a port (RemoteHost), so this core is tested with real SSH hosts and
 // would run unchanged over any transport.
 import { createReadStream } from "node:fs";
-import type { Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import { AggregateOmstackError, OmstackError } from "../errors.js";
 import { pathProblem } from "./paths.js";
 
@@ -62,8 +62,10 @@ async function placePart(host: RemoteHost, part: Part, opts: FanoutOptions): Pro
   const final = `${opts.remoteDir}/${part.path}`;
   const partial = `${opts.remoteDir}/${partialName(part.path)}`;
   const q = shQuote;
-  const probe = await host.exec(`sha256sum ${q(final)} 2>/dev/null; echo; stat -c %s ${q(partial)} 2>/dev/null || echo 0`);
-  const [finalLine = "", partLine = "0"] = probe.stdout.split("\n").filter((l, i, all) => i < all.length - 1 || l !== "");
+  const probe = await host.exec(`echo "F:$(sha256sum ${q(final)} 2>/dev/null | cut -c1-64)"; echo "P:$(stat -c %s ${q(partial)} 2>/dev/null || echo 0)"`);
+  const line = (prefix: string) => probe.stdout.split("\n").find((l) => l.startsWith(prefix))?.slice(prefix.length) ?? "";
+  const finalLine = line("F:");
+  const partLine = line("P:");
   if (firstHash(finalLine) === part.sha256) {
     opts.onEvent?.({ host: host.name, kind: "skip", path: part.path });
     return { skipped: true, bytes: 0 };
@@ -75,8 +77,14 @@ async function placePart(host: RemoteHost, part: Part, opts: FanoutOptions): Pro
     const from = have <= part.size ? have : 0;
     if (from > 0) opts.onEvent?.({ host: host.name, kind: "resume", path: part.path, from });
     try {
-      const src = createReadStream(part.local, { start: from, highWaterMark: 1 << 20 });
-      src.on("data", (c) => (sent += c.length));
+      const src = createReadStream(part.local, { start: from, highWaterMark: 1 << 20 }).pipe(
+        new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            sent += chunk.length;
+            cb(null, chunk);
+          },
+        }),
+      );
       const dir = final.slice(0, final.lastIndexOf("/"));
       const r = await host.exec(`mkdir -p ${q(dir)} && ${from === 0 ? `: > ${q(partial)} && ` : ""}cat >> ${q(partial)}`, from < part.size ? src : undefined);
       if (from >= part.size) src.destroy();

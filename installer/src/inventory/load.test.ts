@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { AggregateOmstackError, OmstackError } from "../errors.js";
 import { parseInventory } from "./load.js";
 
-const okKey = async () => null;
-const noKey = async (p: string) => (p.endsWith("missing") ? "no such file" : null);
+const okKey = async (_path: string): Promise<string | null> => null;
+const noKey = async (p: string): Promise<string | null> => (p.endsWith("missing") ? "no such file" : null);
 
 async function fail(text: string, checkKey = okKey): Promise<OmstackError> {
   try {

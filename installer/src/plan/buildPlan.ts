@@ -110,7 +110,7 @@ function pickControlPlanes(facts: HostFacts[], n: number, inv: Map<string, PlanI
   const why = [
     `${n} control plane${n === 1 ? "" : "s"} for ${facts.length} host${facts.length === 1 ? "" : "s"}`,
     cpuOnly.length > 0 && cpuOnly.length < facts.length ? (cpuOnly.length >= n ? "GPU nodes avoided" : "not enough CPU-only nodes, some GPU nodes used") : null,
-    usedRacks.size > 1 ? `spread over racks ${[...usedRacks].join(", ")}` : null,
+    usedRacks.size > 1 ? `spread over racks ${[...usedRacks].sort().join(", ")}` : null,
     "largest CPU and memory first",
   ].filter(Boolean);
   decisions.push(`control plane: ${chosen.map((f) => f.host).join(", ")} (${why.join("; ")})`);

@@ -1,6 +1,7 @@
 // The syntax tree of a resource expression; every node keeps its source span for error messages.
 import type { CompiledRegex } from "./regex.js";
 
+/** Binary operators that evaluate both sides generically (=~ and !~ have their own node). */
 export type BinaryOp = "+" | "-" | "*" | "/" | "%" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "&&" | "||" | "??";
 
 interface Base {
@@ -8,6 +9,7 @@ interface Base {
   end: number;
 }
 
+/** A syntax-tree node; `start`/`end` are source offsets for error positions. */
 export type Node =
   | (Base & { type: "literal"; value: number | string | boolean | null })
   | (Base & { type: "list"; items: Node[] })

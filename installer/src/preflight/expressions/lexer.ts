@@ -2,6 +2,7 @@
 import { ExpressionError, type Span } from "./errors.js";
 import { LIMITS } from "./limits.js";
 
+/** One token with its source span, so every later error can point at the exact characters. */
 export type Token =
   | { kind: "number"; value: number; text: string; start: number; end: number }
   | { kind: "string"; value: string; start: number; end: number }
@@ -9,6 +10,7 @@ export type Token =
   | { kind: "op"; value: Operator; start: number; end: number }
   | { kind: "eof"; start: number; end: number };
 
+/** Every operator and punctuation token the grammar knows (docs/expressions.md). */
 export type Operator =
   | "=>" | "==" | "!=" | "<=" | ">=" | "<" | ">" | "=~" | "!~" | "&&" | "||" | "??" | "?." | "!"
   | "+" | "-" | "*" | "/" | "%" | "." | "," | "(" | ")" | "[" | "]" | "?" | ":";

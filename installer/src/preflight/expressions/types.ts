@@ -1,5 +1,6 @@
 // Static types for the cheap checker: enough to catch typos in field names and obvious type mistakes early.
 
+/** A static type; `any` means unknown, so the checker lets the evaluator decide. */
 export type Ty =
   | { k: "any" }
   | { k: "number" }
@@ -10,6 +11,7 @@ export type Ty =
   | { k: "list"; of: Ty }
   | { k: "object"; name: string; fields: Readonly<Record<string, Ty>> };
 
+/** The primitive types, shared so comparisons by identity of kind stay cheap. */
 export const ANY: Ty = { k: "any" };
 export const NUMBER: Ty = { k: "number" };
 export const STRING: Ty = { k: "string" };
