@@ -127,6 +127,28 @@ describe("omstack probe over SSH", () => {
     expect(third.stdout).toContain("host: plain-01");
   });
 
+  it("on a terminal, lists unknown fingerprints and trusts them only after the operator answers yes", async () => {
+    const ask = async (answer: string, kh: string) => {
+      // `script` gives the CLI a real pseudo-terminal; the answer is typed on it.
+      const cmd = [process.execPath, cli, "probe", "-i", inventory, "plain-01", "--known-hosts", kh].map((a) => `'${a}'`).join(" ");
+      const child = execFile("script", ["-q", "-e", "-c", cmd, "/dev/null"], { env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 });
+      let out = "";
+      child.stdout!.on("data", (d) => {
+        out += d;
+        if (out.includes("[y/N]")) child.stdin!.write(answer + "\n");
+      });
+      const code: number = await new Promise((r) => child.on("close", (c) => r(c ?? 1)));
+      return { code, out };
+    };
+    const no = await ask("n", join(work, "kh-tty-no"));
+    expect(no.out).toContain(lab.host("plain-01").hostKeyFingerprint);
+    expect(no.code).toBe(1);
+    const yes = await ask("y", join(work, "kh-tty-yes"));
+    expect(yes.code).toBe(0);
+    expect(yes.out).toMatch(/plain-01 {2}OK/);
+    expect(await readFile(join(work, "kh-tty-yes"), "utf8")).toContain(lab.host("plain-01").address);
+  });
+
   it("prints one readable block per host in table mode", async () => {
     const r = await omstack(["probe", "-i", inventory, "h100-ib", "cpu-hdd", "--known-hosts", lab.knownHostsFile]);
     expect(r.code).toBe(0);
