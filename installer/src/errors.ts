@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   E_EXPR_LIMIT: { title: "a resource expression exceeds a size, depth, number or evaluation limit", exit: 2 },
   E_SERVICE_SPEC: { title: "a service.yaml does not match its schema", exit: 2 },
   E_PREFLIGHT_IGNORE: { title: "--ignore names a check that does not exist", exit: 2 },
+  E_FACTS_HOST_MISSING: { title: "an inventory host has no facts in the --facts file or capture directory", exit: 2 },
+  E_PLAN_FILE: { title: "the file given to --diff is not a plan saved by omstack plan", exit: 2 },
   // operation failures (exit 1)
   E_SSH_CONNECT: { title: "cannot connect to the host", exit: 1 },
   E_SSH_TIMEOUT: { title: "the host did not answer in time", exit: 1 },
@@ -47,6 +49,7 @@ export const ERROR_CODES = {
   E_COMMAND_FAILED: { title: "a command failed", exit: 1 },
   E_PROBE_OUTPUT: { title: "the probe output could not be read", exit: 1 },
   E_PROBE_FAILED: { title: "one or more hosts could not be probed", exit: 1 },
+  E_PREFLIGHT_FAILED: { title: "preflight checks failed, so no plan was made", exit: 1 },
   // offline bundle (docs/bundle.md)
   E_BUNDLE_RECIPE: { title: "the bundle recipe is invalid", exit: 2 },
   E_BUNDLE_KEY: { title: "a signing or trust key cannot be read or is not ed25519", exit: 2 },
@@ -92,6 +95,18 @@ export const ERROR_CODES = {
   E_ADMIN_UPGRADE_UNAVAILABLE: { title: "no upgrade engine is connected to this admin service", exit: 1 },
   E_ADMIN_SUPPORT_FAILED: { title: "the support bundle could not be gathered", exit: 1 },
   E_ADMIN_TLS: { title: "the TLS certificate could not be created or read", exit: 1 },
+  // install engine: executor, journal, locks, steps (docs/install.md)
+  E_INSTALL_STATE: { title: "the install state directory or journal cannot be used", exit: 2 },
+  E_INSTALL_LOCKED: { title: "another omstack install is running from this state directory", exit: 1 },
+  E_INSTALL_HOST_LOCKED: { title: "another installer holds the lock on a host", exit: 1 },
+  E_INSTALL_PREVIOUS_FAILED: { title: "the previous run failed; --retry-failed or --from-step is required", exit: 1 },
+  E_INSTALL_FROM_STEP: { title: "--from-step names a step that is not in this install", exit: 2 },
+  E_INSTALL_FAILED: { title: "one or more steps failed", exit: 1 },
+  E_INSTALL_INTERRUPTED: { title: "the install was interrupted before it finished", exit: 1 },
+  E_STEP_CONFIG: { title: "a step was given an invalid setting", exit: 2 },
+  E_STEP_VERIFY: { title: "a step's post-condition does not hold after it was applied", exit: 1 },
+  E_STEP_SOURCE: { title: "a local file to push is missing or does not match its recorded sha256", exit: 1 },
+  E_PUSH_CHECKSUM: { title: "a pushed file arrived on the host with a different sha256", exit: 1 },
   E_INTERNAL: { title: "internal error (a bug)", exit: 70 },
 } as const;
 

@@ -394,6 +394,14 @@ class Lab implements TestLab {
       { mode: 0o644 },
     );
     await writeFile(join(upper, "etc/machine-id"), `${randomBytes(16).toString("hex")}\n`, { mode: 0o444 });
+    // A fresh server's root home (Debian's stock dot files from base-files), not this dev machine's: its .bashrc runs
+    // pyenv at every `ssh host cmd` (bash reads .bashrc under sshd), ~200 ms that no real target pays.
+    ensureUpperDir(upper, "/root");
+    for (const [from, to] of [["dot.bashrc", ".bashrc"], ["dot.profile", ".profile"]] as const) {
+      const stock = join("/usr/share/base-files", from);
+      if (existsSync(stock)) await copyFile(stock, join(upper, "root", to));
+      else await writeFile(join(upper, "root", to), "", { mode: 0o644 });
+    }
     if (this.rootShadow !== null) {
       await writeFile(join(upper, "etc/shadow"), this.rootShadow, { mode: 0o640 });
       const st = lstatSync("/etc/shadow");

@@ -1,24 +1,13 @@
 // `omstack probe` of this machine (no SSH) and `--from-capture` of real fixtures, through the built CLI.
-import { execFile } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir, hostname } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
+import { omstack, repoRoot as repo } from "./run-cli.js";
 import { describe, expect, it } from "vitest";
 import type { HostFacts } from "../../installer/src/probe/facts.js";
 
-const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, "../..");
 
-async function omstack(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [join(repo, "bin/omstack.js"), ...args], { env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 32 * 1024 * 1024 });
-    return { code: 0, ...r };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe("omstack probe (local and offline)", () => {
   it("probes this machine without SSH and agrees with the kernel's own files", async () => {
@@ -31,7 +20,7 @@ describe("omstack probe (local and offline)", () => {
     expect(f!.os!.id).toBe(/^ID=("?)([^"\n]+)\1$/m.exec(osRelease)![2]);
     const memKb = Number(/^MemTotal:\s+(\d+) kB/m.exec(await readFile("/proc/meminfo", "utf8"))![1]);
     expect(f!.memory!.totalBytes).toBe(memKb * 1024);
-    expect(f!.kernel).toBe((await run("uname", ["-r"])).stdout.trim());
+    expect(f!.kernel).toBe(execFileSync("uname", ["-r"]).toString().trim());
     expect(f!.disks.length).toBeGreaterThan(0);
     expect(await readFile(join(dir, hostname(), "meminfo.txt"), "utf8")).toContain("MemTotal:");
   });

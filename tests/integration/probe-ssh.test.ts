@@ -2,8 +2,8 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
+import { omstack, repoRoot as repo, cliPath as cli } from "./run-cli.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestHosts } from "../hosts/lab.js";
 import type { TestLab } from "../hosts/types.js";
@@ -11,19 +11,7 @@ import { readCaptureDir } from "../../installer/src/probe/captureDir.js";
 import { parseCaptures } from "../../installer/src/probe/parse/index.js";
 import type { HostFacts } from "../../installer/src/probe/facts.js";
 
-const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, "../..");
-const cli = join(repo, "bin/omstack.js");
 
-async function omstack(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [cli, ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 // Facts that depend on the test host itself, not on its hardware profile.
 function hardwareOnly(f: HostFacts) {

@@ -103,7 +103,7 @@ describe("disks", () => {
     const p = buildPlan(input([cpuHost("s1", 32, 128, { disks: busy }), cpuHost("s2")]));
     const d = Object.fromEntries(node(p, "s1").disks.map((x) => [x.name, x]));
     expect(d.sda).toMatchObject({ use: null, wipe: false });
-    expect(d.sda?.reason).toContain("in use (1 partition");
+    expect(d.sda?.reason).toContain("holds the running system (/)");
     expect(d.nvme0n1).toMatchObject({ use: null, wipe: false });
     expect(d.nvme0n1?.reason).toContain("LVM metadata");
     expect(d.nvme1n1).toMatchObject({ use: null, wipe: false });

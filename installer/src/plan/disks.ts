@@ -25,6 +25,18 @@ export function inUse(d: DiskFacts): string | null {
   return why.length ? why.join(", ") : null;
 }
 
+const SYSTEM_MOUNTS = ["/", "/boot", "/boot/efi", "/usr", "/var", "[SWAP]"];
+
+/** The system mountpoint this disk (or any partition or holder on it) carries, or null: such a disk is never erased. */
+export function systemMount(d: DiskFacts): string | null {
+  for (const m of d.mountpoints) if (SYSTEM_MOUNTS.includes(m)) return m;
+  for (const c of d.children) {
+    const found = systemMount(c);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Assigns disks of one host: fast disks feed the cache then shuffle (when enabled), the rest local volumes. */
 export function layoutDisks(disks: readonly DiskFacts[], wipe: readonly string[], opts: { cache: boolean; shuffle: boolean }): PlanDisk[] {
   const out: PlanDisk[] = [];
@@ -35,6 +47,12 @@ export function layoutDisks(disks: readonly DiskFacts[], wipe: readonly string[]
     const base: PlanDisk = { name: d.name, sizeBytes: d.sizeBytes, class: cls, use: null, wipe: false, reason: "" };
     const busy = inUse(d);
     const listed = wipe.includes(d.name) || wipe.includes(`/dev/${d.name}`);
+    const sys = systemMount(d);
+    if (sys) {
+      // Even `wipe:` cannot erase the running system: that would destroy the node mid-install.
+      out.push({ ...base, reason: `left alone: holds the running system (${sys})${listed ? "; its wipe: entry is ignored" : ""}` });
+      continue;
+    }
     if (busy && !listed) {
       out.push({ ...base, reason: `left alone: in use (${busy}); list it under wipe: to use it` });
       continue;

@@ -1,9 +1,10 @@
 // Fills gaps in local facts with systeminformation (e.g. a machine without lspci or a readable cpuinfo).
-import si from "systeminformation";
 import type { HostFacts } from "../../probe/facts.js";
 
 /** Adds what systeminformation knows where the captures were silent; never overrides a parsed fact. */
 export async function enrichWithSystemInformation(facts: HostFacts): Promise<HostFacts> {
+  // Loaded only for local probes: it is large and SSH probes never need it.
+  const { default: si } = await import("systeminformation");
   const [cpu, mem, os, graphics] = await Promise.all([
     facts.cpu ? null : si.cpu().catch(() => null),
     facts.memory ? null : si.mem().catch(() => null),

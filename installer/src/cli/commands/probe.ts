@@ -4,25 +4,17 @@ import type { ProbeResult } from "../../probe/probeHosts.js";
 import type { HostFacts } from "../../probe/facts.js";
 import { ansiStyle, plainStyle, renderProbe } from "../../probe/render.js";
 import { hostsFromCaptureDir, probeInventory, probeLocal, type ProbeFlags } from "../facts.js";
+import { addFactSourceOptions } from "../options.js";
 import { usageError } from "../runtime.js";
 import type { Register } from "../main.js";
 
 /** Adds `omstack probe` to the program. */
 export const registerProbe: Register = (program: Command, run) => {
-  program
+  const cmd = program
     .command("probe")
     .description("discover hardware and OS facts of hosts over SSH (read-only), or of this machine when no inventory is given")
-    .argument("[host...]", "only these inventory hosts (default: all)")
-    .option("-i, --inventory <file>", "inventory file (omstack.yaml); without it, this machine is probed")
-    .option("--known-hosts <file>", "omstack's known_hosts file", undefined)
-    .option("--accept-new-host-keys", "trust host keys seen for the first time (changed keys are always refused)", false)
-    .option("--capture-dir <dir>", "also save each command's raw output in DIR/HOST/")
-    .option("--from-capture <dir>", "parse a capture directory offline instead of probing (no SSH)")
-    .option("--concurrency <n>", "hosts probed at once", "50")
-    .option("--connect-timeout <sec>", "seconds to wait for each SSH handshake", "10")
-    .option("--command-timeout <sec>", "seconds each probe command may run on a host", "15")
-    .option("--timeout <sec>", "seconds the whole probe of one host may take", "120")
-    .option("--password-stdin", "read the SSH/sudo password or key passphrase from standard input", false)
+    .argument("[host...]", "only these inventory hosts (default: all)");
+  addFactSourceOptions(cmd, { factsFile: false })
     .addOption(new Option("--no-tui", "plain line output even on a terminal (the probe never needs the full-screen view)").hideHelp())
     .addHelpText("after", "\nExamples:\n  omstack probe                                  # this machine\n  omstack probe -i omstack.yaml --accept-new-host-keys\n  omstack probe -i omstack.yaml gpu-01 --capture-dir ./captures\n  omstack probe --from-capture ./captures --output json\n\nExit codes: 0 all hosts probed, 1 a host could not be probed, 2 bad usage or input.")
     .action(async (names: string[], flags: ProbeFlags) =>
