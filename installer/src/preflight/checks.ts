@@ -285,7 +285,7 @@ export const CHECKS: readonly CheckSpec[] = [
     title: "Same RDMA link layers as the other nodes",
     scope: "host",
     appliesTo: 'rdma.any(p => p.state == "ACTIVE" && p.linkLayer != null)',
-    require: `cluster.rdmaLinkLayerSets.len() <= 1 || cluster.rdmaLinkLayerSets[${SIG}] * 2 > cluster.rdmaHosts`,
+    require: `cluster.rdmaLinkLayerSets.len() <= 1 || cluster.rdmaLinkLayerSets[${SIG}] * 2 >= cluster.rdmaHosts`,
     severity: "fail",
     required: "the active RDMA ports' link layers most nodes have (cluster: {{ cluster.rdmaLinkLayerSummary }})",
     found: `{{ ${SIG} }}: {{ rdma.filter(p => p.state == "ACTIVE").map(p => p.device + " " + (p.linkLayer ?? "unknown")) }}`,

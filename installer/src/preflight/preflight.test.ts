@@ -247,3 +247,17 @@ describe("docs/preflight.md", () => {
     expect(CHECKS.map((c) => c.id).filter((id) => !doc.includes(`### \`${id}\``))).toEqual([]);
   });
 });
+
+describe("rdma.link-layer in mixed fabrics", () => {
+  const ib = (n: string) => host(n, { rdma: [port("mlx5_0", "InfiniBand")] });
+  const roce = (n: string) => host(n, { rdma: [port("mlx5_0", "Ethernet")] });
+  it("accepts an even InfiniBand/RoCE split (two fabrics by design)", () => {
+    const facts = [ib("t-01"), ib("t-02"), roce("t-03"), roce("t-04")];
+    for (const h of ["t-01", "t-03"]) expect(outcome(facts, "rdma.link-layer", ctx(), h)?.status).toBe("pass");
+  });
+  it("catches the odd one out", () => {
+    const facts = [ib("t-01"), ib("t-02"), roce("t-03")];
+    expect(outcome(facts, "rdma.link-layer", ctx(), "t-03")?.status).toBe("fail");
+    expect(outcome(facts, "rdma.link-layer", ctx(), "t-01")?.status).toBe("pass");
+  });
+});

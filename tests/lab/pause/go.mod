@@ -1,0 +1,3 @@
+module omstack.lab/pause
+
+go 1.24
