@@ -384,7 +384,8 @@ class Lab implements TestLab {
     if (r.spec.fault === "reject-key") {
       authorized = (await generateKeyPair(join(r.hostDir, "other_client_key"), "not-the-lab-key")).publicLine;
     }
-    await writeFile(join(upper, AUTHORIZED_KEYS_IN_HOST), authorized + "\n", { mode: 0o600 });
+    // 0644: sshd reads it as the logging-in user, and every account on a test host uses the lab key.
+    await writeFile(join(upper, AUTHORIZED_KEYS_IN_HOST), authorized + "\n", { mode: 0o644 });
     await writeFile(join(upper + r.sshdConfig), renderSshdConfig(), { mode: 0o600 });
 
     await writeFile(join(upper, "etc/hostname"), `${r.spec.name}\n`, { mode: 0o644 });

@@ -20,6 +20,21 @@ function hardwareOnly(f: HostFacts) {
 
 const PROFILES = ["h100-ib", "a100-roce", "a100-mig", "cpu-hdd", "tools-missing"];
 
+// Facts parsed offline from a host's profile (what every probe of that host must report).
+function by12(name: string): HostFacts {
+  return offlineFacts.get(name)!;
+}
+const offlineFacts = new Map<string, HostFacts>();
+
+function omstackWithStdin(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = execFile(process.execPath, [cli, ...args], { env: { ...process.env, NO_COLOR: "1" }, timeout: 120_000 }, (err, stdout, stderr) =>
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(input);
+  });
+}
+
 describe("omstack probe over SSH", () => {
   let lab: TestLab;
   let work: string;
@@ -42,6 +57,7 @@ describe("omstack probe over SSH", () => {
     );
     inventory = join(work, "omstack.yaml");
     await lab.writeInventory(inventory);
+    offlineFacts.set("plain-01", parseCaptures("plain-01", await readCaptureDir(join(repo, "tests/fixtures/hosts/cpu-hdd"))));
   });
 
   afterAll(async () => {
@@ -168,6 +184,33 @@ describe("omstack probe over SSH", () => {
     expect(hardwareOnly(ok!)).toEqual(hardwareOnly(parseCaptures("behind-01", await readCaptureDir(join(repo, "tests/fixtures/hosts/h100-ib")))));
     expect(bad).toMatchObject({ reachable: false, errorCode: "E_SSH_BASTION" });
     expect(bad!.error).toContain(`bastion ${down.address}`);
+  });
+
+  it("runs the probe through sudo for a non-root user (passwordless, and with the password asked once)", async () => {
+    const target = lab.host("plain-01");
+    const asRoot = (cmd: string) => new Promise<void>((ok, fail) => execFile("ssh", [...lab.sshArgs("plain-01"), cmd], (e, _o, err) => (e ? fail(new Error(`${cmd}: ${err}`)) : ok())));
+    // Real accounts on the host (its overlay root): ops has NOPASSWD sudo, dev needs its password.
+    await asRoot("id ops >/dev/null 2>&1 || useradd -m -s /bin/bash -p '*' ops; id dev >/dev/null 2>&1 || useradd -m -s /bin/bash dev; echo 'dev:S3cret-pw' | chpasswd; mkdir -p /etc/sudoers.d; echo 'ops ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/ops; echo 'dev ALL=(ALL) ALL' > /etc/sudoers.d/dev; chmod 440 /etc/sudoers.d/ops /etc/sudoers.d/dev");
+    // One inventory per account: an inventory refuses two hosts with the same address and port.
+    const inventoryFor = async (name: string, user: string, sudo: string) => {
+      const file = join(work, `sudo-${name}.yaml`);
+      await writeFile(file, `hosts:\n  - {name: ${name}, address: ${target.address}, port: ${target.port}, user: ${user}, identityFile: ${lab.identityFile}, sudo: ${sudo}}\n`);
+      return file;
+    };
+    const kh = lab.knownHostsFile;
+    const ok = await omstack(["probe", "-i", await inventoryFor("ops-nopasswd", "ops", "true"), "--known-hosts", kh, "-o", "json"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const facts = (JSON.parse(ok.stdout) as { hosts: HostFacts[] }).hosts[0]!;
+    expect(facts.cpu).toEqual(by12("plain-01").cpu);
+
+    const asked = await omstackWithStdin(["probe", "-i", await inventoryFor("dev-asked", "dev", "{password: ask}"), "--known-hosts", kh, "-o", "json", "--password-stdin"], "S3cret-pw\n");
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout + asked.stderr).not.toContain("S3cret-pw");
+
+    const refused = await omstack(["probe", "-i", await inventoryFor("dev-nopasswd", "dev", "true"), "--known-hosts", kh, "-o", "json"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("E_SUDO");
+    expect(refused.stderr).toContain("sudo: {password: ask}");
   });
 
   it("rejects bad usage with exit 2 before contacting any host", async () => {
