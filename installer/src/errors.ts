@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   E_CONFIG_SYNTAX: { title: "YAML syntax error", exit: 2 },
   E_CONFIG_SCHEMA: { title: "inventory does not match the schema", exit: 2 },
   E_CONFIG_DUPLICATE: { title: "duplicate host name or address", exit: 2 },
+  E_CONFIG_WRITE: { title: "the install config (omstack.yaml) could not be written", exit: 2 },
   E_KEY_UNREADABLE: { title: "SSH key file cannot be read", exit: 2 },
   E_HOST_UNKNOWN: { title: "a host named on the command line is not in the inventory", exit: 2 },
   E_CAPTURE_DIR: { title: "capture directory is missing or empty", exit: 2 },

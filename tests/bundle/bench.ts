@@ -1,16 +1,20 @@
-// bench:bundle — `omstack bundle verify` throughput vs `sha256sum` over the same bundle file, in the same run.
-// Prints both times, both throughputs and the ratio (target ≥ 0.9×). A benchmark that prints figures, not a test.
-// BENCH_BUNDLE_MB (default 2048) sets the bundle size; BENCH_REPS (default 3) the runs of each, best one counted.
+// bench:bundle — (1) `omstack bundle verify` throughput vs `sha256sum` over the same bundle file, in the same run
+// (target ≥ 0.9×); (2) fan-out of a bundle-sized file to 10 and 30 rate-limited SSH test hosts, relay vs parallel scp
+// (target ≤ 0.35× at 30 hosts; bench-fanout.ts). Benchmarks that print figures, not tests.
+// BENCH_BUNDLE_MB (default 2048) sets the verify bundle size; BENCH_REPS (default 3) the runs of each, best one counted;
+// BENCH_FANOUT_MB (default 1024), BENCH_FANOUT_HOSTS (default 10,30), BENCH_LINK_MBIT (default 1000), BENCH_DISCARD=1;
+// BENCH_ONLY=verify|fanout runs one half.
 import { execFile } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
 import { buildBundle } from "../../installer/src/bundle/build.js";
 import { parseRecipe } from "../../installer/src/bundle/recipe.js";
 import { verifyBundle } from "../../installer/src/bundle/verify.js";
+import { fanoutBench } from "./bench-fanout.js";
 import { keys, tempDir } from "./helpers.js";
 
 const mb = Number(process.env.BENCH_BUNDLE_MB ?? 2048);
@@ -33,7 +37,7 @@ function sha256sum(file: string): Promise<number> {
   );
 }
 
-async function main(): Promise<void> {
+async function verifyBench(): Promise<void> {
   const dir = tempDir("omstack-bench-");
   try {
     const k = await keys(dir);
@@ -66,4 +70,21 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** A random file of `bytes` and its sha256, for the fan-out half. */
+async function fanout(): Promise<void> {
+  const dir = tempDir("omstack-bench-fanout-");
+  try {
+    const bytes = Number(process.env.BENCH_FANOUT_MB ?? 1024) * 2 ** 20;
+    const file = join(dir, "bundle.tar");
+    await writeBig(file, bytes);
+    const hash = createHash("sha256");
+    for await (const c of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(c as Buffer);
+    await fanoutBench(file, bytes, hash.digest("hex"), tmpdir(), (s) => process.stdout.write(s));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const only = process.env.BENCH_ONLY;
+if (only !== "fanout") await verifyBench();
+if (only !== "verify") await fanout();

@@ -1,6 +1,6 @@
 // Executor behaviour with toy steps on in-memory hosts: order, skip, dry-run, resume, failures, rollback, flags, locks.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -100,7 +100,7 @@ describe("executor", () => {
     const r = await run(steps(["a"]));
     expect(r.status).toBe("succeeded");
     expect(calls).toHaveLength(3);
-    expect(of("step-started")[0]!.pending).toMatch(/never applied; the host already looks done/);
+    expect((of("step-started")[0] as Extract<ExecutorEvent, { type: "step-started" }>).pending).toMatch(/never applied; the host already looks done/);
   });
 
   it("dry-run only reads: no writer context, no write, no journal, and says what it would do", async () => {
@@ -229,7 +229,7 @@ describe("executor", () => {
   it("an abort signal stops new work, ends the run interrupted, and the next run continues", async () => {
     const ctl = new AbortController();
     const s = steps(["a", "b"], { beforeWrite: async () => ctl.abort() }, { b: {} });
-    const r = await run(s, { concurrency: 1 });
+    const r = await run(s, { concurrency: 1, signal: ctl.signal });
     expect(r.status).toBe("interrupted");
     expect(r.error?.code).toBe("E_INSTALL_INTERRUPTED");
     expect(calls.filter((c) => c.startsWith("apply a"))).toEqual(["apply a h1"]);
@@ -280,7 +280,8 @@ describe("journal and local lock", () => {
     j.db.prepare("INSERT INTO migrations (version, name, applied_at) VALUES (99, 'future', 'x')").run();
     j.close();
     expect(() => Journal.open(stateDir)).toThrow(expect.objectContaining({ code: "E_INSTALL_STATE", message: expect.stringContaining("schema version 99") }));
-    expect(() => Journal.open("/proc/omstack-cannot-be-here")).toThrow(expect.objectContaining({ code: "E_INSTALL_STATE" }));
+    writeFileSync(join(stateDir, "a-file"), "x");
+    expect(() => Journal.open(join(stateDir, "a-file", "state"))).toThrow(expect.objectContaining({ code: "E_INSTALL_STATE", message: expect.stringContaining("a-file/state is required to be a writable directory") }));
   });
 
   it("refuses to run while a live process holds the lock, and takes over a lock whose process is gone", async () => {

@@ -3,7 +3,7 @@
 # one uncompressed layer holding static binaries we built (tests/lab/build-k8s.sh, CoreDNS, our pause),
 # plus, for kube-proxy, the node rootfs's iptables and the libraries it loads.
 #
-#   tests/lab/build-images.sh          build what is missing into $CACHE/images/*.tar
+#   tests/lab/build-images.sh [NAME…]  build what is missing into $CACHE/images/*.tar (NAME: kube-apiserver, etcd, pause…)
 #   tests/lab/build-images.sh --list   print "archive-path image-ref" lines
 #
 # Import on a node: ctr -n k8s.io images import ARCHIVE (the ref comes from the index annotation).
@@ -31,6 +31,7 @@ kube-proxy $REG/kube-proxy:$K8S_VERSION
 etcd $REG/etcd:${ETCD_VERSION#v}-0
 coredns $REG/coredns/coredns:$COREDNS_VERSION
 pause $REG/pause:$PAUSE_TAG
+echo omstack.lab/echo:v1
 EOF
 }
 if [[ "${1:-}" == "--list" ]]; then images | while read -r n ref; do echo "$OUT/$n.tar $ref"; done; exit 0; fi
@@ -44,6 +45,10 @@ build_small_bins() {
   if [[ ! -x "$CACHE/bin/pause/pause" || "$HERE/pause/main.go" -nt "$CACHE/bin/pause/pause" ]]; then
     log "building pause"
     mkdir -p "$CACHE/bin/pause"; (cd "$HERE/pause" && go build -ldflags "-s -w" -o "$CACHE/bin/pause/pause" .)
+  fi
+  if [[ ! -x "$CACHE/bin/echo/echo" || "$HERE/echo/main.go" -nt "$CACHE/bin/echo/echo" ]]; then
+    log "building echo (the lab's test workload)"
+    mkdir -p "$CACHE/bin/echo"; (cd "$HERE/echo" && go build -ldflags "-s -w" -o "$CACHE/bin/echo/echo" .)
   fi
 }
 
@@ -99,10 +104,12 @@ iptables_tree() {
   done
 }
 
-build_small_bins
+[[ " $* " == "  " || " $* " =~ \ (coredns|pause|echo)\  ]] && build_small_bins
 mkdir -p "$OUT"
 ROOTFS=${LAB_ROOTFS:-$(ls -d "$CACHE"/rootfs/bookworm-*[0-9a-f] 2>/dev/null | head -1)}
+ONLY=" $* "
 images | while read -r name ref; do
+  [[ "$ONLY" == "  " || "$ONLY" == *" $name "* ]] || continue
   if [[ -f "$OUT/$name.tar" && "$(cut -d' ' -f1 "$OUT/$name.ref" 2>/dev/null)" == "$ref" ]]; then log "$ref: cached"; continue; fi
   tree=$(mktemp -d); base_tree "$tree"
   case $name in
@@ -110,6 +117,7 @@ images | while read -r name ref; do
     etcd) cp "$ETCD_BIN/etcd" "$tree/usr/local/bin/"; entry='["/usr/local/bin/etcd"]' ;;
     coredns) cp "$CACHE/bin/coredns-$COREDNS_VERSION/coredns" "$tree/coredns"; entry='["/coredns"]' ;;
     pause) cp "$CACHE/bin/pause/pause" "$tree/pause"; entry='["/pause"]' ;;
+    echo) cp "$CACHE/bin/echo/echo" "$tree/echo"; entry='["/echo"]' ;;
   esac
   if [[ $name == kube-proxy ]]; then
     [[ -d "$ROOTFS" ]] || { echo "build-images: kube-proxy needs the lab rootfs (tests/lab/lab.sh rootfs)" >&2; exit 1; }

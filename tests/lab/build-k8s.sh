@@ -23,8 +23,8 @@ ETCD_OUT="$CACHE/bin/etcd-$ETCD_VERSION"
 if [[ "${1:-}" == "--print" ]]; then echo "$K8S_OUT $ETCD_OUT"; exit 0; fi
 
 log() { printf '%s build-k8s: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-SCRIPT_HASH=$(sha256sum "$0" | cut -c1-16)
 GO_VERSION=$(go env GOVERSION)
+RECIPE=1   # bump when the way binaries are built changes (flags, ldflags, wrapper module): forces a rebuild
 mkdir -p "$K8S_OUT" "$ETCD_OUT" "$GOMODCACHE" "$GOCACHE"
 
 # ---- Kubernetes -------------------------------------------------------------------------------
@@ -32,7 +32,7 @@ mkdir -p "$K8S_OUT" "$ETCD_OUT" "$GOMODCACHE" "$GOCACHE"
 # ./staging/... — replaces that do not apply when it is a dependency. A wrapper module therefore
 # replaces each staging module with its published twin: Kubernetes v1.X.Y <-> staging v0.X.Y.
 build_k8s() {
-  local stamp="k8s=$K8S_VERSION go=$GO_VERSION script=$SCRIPT_HASH"
+  local stamp="k8s=$K8S_VERSION go=$GO_VERSION cgo=$CGO_ENABLED recipe=$RECIPE"
   local missing=() c
   for c in "${K8S_CMDS[@]}"; do
     if [[ -x "$K8S_OUT/$c" && "$(cat "$K8S_OUT/$c.stamp" 2>/dev/null)" == "$stamp" ]]; then
@@ -85,7 +85,7 @@ build_k8s() {
 # etcd's own main package lives in its root module, which also carries local replaces; the server
 # module exports etcdmain.Main, so a three-line main of ours builds the same server.
 build_etcd() {
-  local stamp="etcd=$ETCD_VERSION go=$GO_VERSION script=$SCRIPT_HASH"
+  local stamp="etcd=$ETCD_VERSION go=$GO_VERSION cgo=$CGO_ENABLED recipe=$RECIPE"
   if [[ -x "$ETCD_OUT/etcd" && "$(cat "$ETCD_OUT/etcd.stamp" 2>/dev/null)" == "$stamp" ]]; then
     log "etcd $ETCD_VERSION: cached"; return 0
   fi

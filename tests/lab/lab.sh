@@ -7,6 +7,8 @@
 #   lab.sh down             stop the nodes and remove only what `up` created
 #   lab.sh status           node, pid, ssh, memory
 #   lab.sh ssh NODE [CMD…]  ssh into a node as root with the lab key
+#   lab.sh stop NODE        clean poweroff of one node (its disks stay): the "node down" fault
+#   lab.sh start NODE       boot a stopped node again
 #   lab.sh rootfs           build the rootfs only (prints its path)
 #   lab.sh env              print shell variables for scripts (LAB_KEY, LAB_KNOWN_HOSTS, node addresses)
 set -euo pipefail
@@ -129,13 +131,17 @@ cgroup_create() {
     fi
   done
 }
-cgroup_remove() {   # kills what is left in the node's cgroups, then removes them bottom-up
+cgroup_kill() {   # kills whatever is left in the node's cgroups (a node killed hard leaves its shims)
   local node=$1 d p
   for d in $(cgroup_dirs "$node"); do
     [[ -d "$d" ]] || continue
     for p in $(cat $(find "$d" -name cgroup.procs) 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
   done
   sleep 0.5
+}
+cgroup_remove() {   # kills what is left in the node's cgroups, then removes them bottom-up
+  local node=$1 d
+  cgroup_kill "$node"
   for d in $(cgroup_dirs "$node"); do
     [[ -d "$d" ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
@@ -144,7 +150,12 @@ cgroup_remove() {   # kills what is left in the node's cgroups, then removes the
 # ---- one node ---------------------------------------------------------------------------------
 write_node_files() {   # identity and settings of one node, written into its overlay upper dir
   local node=$1 upper=$2 addr; addr=$(node_addr "$node")
-  mkdir -p "$upper/etc/ssh" "$upper/root/.ssh" "$upper/etc/systemd/network" "$upper/usr/local/sbin"
+  mkdir -p "$upper/etc/ssh" "$upper/root/.ssh" "$upper/etc/systemd/network" "$upper/usr/local/sbin" "$upper/etc/lab-sysctl"
+  local kv key
+  for kv in "${KUBELET_SYSCTLS[@]}"; do   # only entries whose host value differs get a file (and a bind)
+    key=${kv%%=*}
+    [[ "$(cat "/proc/sys/$key")" == "${kv#*=}" ]] || echo "${kv#*=}" >"$upper/etc/lab-sysctl/${key//\//.}"
+  done
   echo "$node" >"$upper/etc/hostname"
   od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$upper/etc/machine-id"; echo >>"$upper/etc/machine-id"
   printf '127.0.0.1 localhost\n%s %s\n' "$addr" "$node" >"$upper/etc/hosts"
@@ -158,15 +169,22 @@ write_node_files() {   # identity and settings of one node, written into its ove
   # for good; kubelet needs shared mount propagation.
   cat >"$upper/usr/local/sbin/lab-init" <<'EOF'
 #!/bin/sh
-for m in $(awk '$3 == "cgroup" {print $2}' /proc/self/mounts); do mount -o remount,rw "$m"; done
+for m in $(awk '$3 == "cgroup" {print $2}' /proc/self/mounts); do mount -o remount,bind,rw "$m"; done
+# nspawn binds (--bind) over /proc resolve their source inside the container, so bind here: a file with
+# kubelet's value over each host-global /proc/sys entry kubelet would otherwise fail to write.
+for f in /etc/lab-sysctl/*; do
+  [ -f "$f" ] && mount --bind -o ro "$f" "/proc/sys/$(basename "$f" | tr . /)"
+done
 mount --make-rshared /
 exec /lib/systemd/systemd "$@"
 EOF
   chmod 755 "$upper/usr/local/sbin/lab-init"
+  mkdir -p "$upper/etc/systemd/journald.conf.d"     # /dev/kmsg is the host's: keep its messages out of the node's journal
+  printf '[Journal]\nReadKMsg=no\n' >"$upper/etc/systemd/journald.conf.d/lab.conf"
 }
 
 start_node() {
-  local node=$1 rootfs=$2 d="$RUN/$node" kv key val binds=()
+  local node=$1 rootfs=$2 d="$RUN/$node"
   mkdir -p "$d/upper" "$d/work" "$d/root" "$d/data"
   echo "dir $d" >>"$STATE/created"
   truncate -s "$DATA_SIZE" "$d/data.img"
@@ -177,15 +195,14 @@ start_node() {
   write_node_files "$node" "$d/upper"
   mount -t overlay "omk-$node" -o "lowerdir=$rootfs,upperdir=$d/upper,workdir=$d/work" "$d/root"
   echo "mount $d/root" >>"$STATE/created"
-  mkdir -p "$STATE/sysctl"
-  for kv in "${KUBELET_SYSCTLS[@]}"; do
-    key=${kv%%=*}; val=${kv#*=}
-    [[ "$(cat "/proc/sys/$key")" == "$val" ]] && continue
-    echo "$val" >"$STATE/sysctl/${key//\//.}"
-    binds+=("--bind-ro=$STATE/sysctl/${key//\//.}:/proc/sys/$key")
-  done
   cgroup_create "$node"
   echo "cgroup $node" >>"$STATE/created"
+  launch_node "$node"
+}
+
+# Boots a prepared node (its disk, overlay and cgroups exist): at `up`, and at `start` after `stop`.
+launch_node() {
+  local node=$1 d="$RUN/$1"
   # The launcher joins the node's cgroups (stands in for Delegate=yes), then becomes nspawn inside the lab
   # namespace (`ip netns exec` would remount /sys and hide /sys/fs/cgroup).
   (
@@ -197,11 +214,9 @@ start_node() {
       --bind=/dev/kmsg \
       --bind="$d/data/containerd:/var/lib/containerd" --bind="$d/data/kubelet:/var/lib/kubelet" \
       --bind="$d/data/etcd:/var/lib/etcd" \
-      "${binds[@]}" \
       /usr/local/sbin/lab-init
-  ) </dev/null >"$d/console.log" 2>&1 &
+  ) </dev/null >>"$d/console.log" 2>&1 &
   local pid=$!
-  sleep 0.2
   echo "$pid $(proc_start "$pid")" >"$STATE/$node.pid"
 }
 
@@ -216,14 +231,15 @@ wait_ssh() {   # waits until every node answers over SSH; prints seconds per nod
 
 node_alive() {
   local pid start; read -r pid start <"$STATE/$1.pid" 2>/dev/null || return 1
-  [[ -n "$pid" && "$(proc_start "$pid")" == "$start" ]]
+  [[ -n "$pid" && -n "$start" && "$(proc_start "$pid")" == "$start" ]]
 }
 
 known_hosts_line() { echo "$(node_addr "$1") $(cut -d' ' -f1,2 "$RUN/$1/upper/etc/ssh/ssh_host_ed25519_key.pub")"; }
 
 ssh_node() {
   local node=$1; shift
-  ssh -F /dev/null -i "$CACHE/ssh/id_ed25519" -o IdentitiesOnly=yes -o UserKnownHostsFile="$STATE/known_hosts" \
+  local tty=(); [[ $# -eq 0 && -t 0 ]] && tty=(-t)
+  ssh "${tty[@]}" -F /dev/null -i "$CACHE/ssh/id_ed25519" -o IdentitiesOnly=yes -o UserKnownHostsFile="$STATE/known_hosts" \
     -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=3 \
     -o LogLevel=ERROR "root@$(node_addr "$node")" "$@"
 }
@@ -294,7 +310,7 @@ cmd_down() {
     ((any)) || break; sleep 0.2
   done
   for node in $(started_nodes); do
-    if node_alive "$node"; then read -r pid start <"$STATE/$node.pid"; log "$node: not stopped after 20 s, killing"; kill -9 "$pid" || true; fi
+    if node_alive "$node"; then read -r pid start <"$STATE/$node.pid"; log "$node: not stopped after 20 s, killing"; kill -9 "$pid" 2>/dev/null || true; fi
   done
   # undo in reverse order of creation
   local kind what
@@ -311,6 +327,25 @@ cmd_down() {
   log "lab down"
 }
 
+# stop NODE: a clean poweroff (disk, overlay and cgroups stay) — the "node down" fault; start NODE boots it again
+cmd_stop() {
+  need_root; local node=${1:?usage: lab.sh stop NODE} pid start i
+  [[ -f "$STATE/$node.pid" ]] || die "no node $node in this lab; nodes: $(started_nodes | tr '\n' ' ')"
+  node_alive "$node" || { log "$node is not running"; return 0; }
+  read -r pid start <"$STATE/$node.pid"; kill -TERM "$pid"
+  for ((i = 0; i < 100; i++)); do node_alive "$node" || break; sleep 0.2; done
+  node_alive "$node" && { log "$node: not stopped after 20 s, killing"; kill -9 "$pid" 2>/dev/null || true; }
+  cgroup_kill "$node"
+  log "$node stopped"
+}
+cmd_start() {
+  need_root; local node=${1:?usage: lab.sh start NODE} t0=$SECONDS
+  [[ -f "$STATE/$node.pid" ]] || die "no node $node in this lab; nodes: $(started_nodes | tr '\n' ' ')"
+  node_alive "$node" && { log "$node is already running"; return 0; }
+  launch_node "$node"; wait_ssh "$node"
+  log "$node ssh-ready after $((SECONDS - t0)) s"
+}
+
 cmd_env() {
   echo "LAB_KEY=$CACHE/ssh/id_ed25519"
   echo "LAB_KNOWN_HOSTS=$STATE/known_hosts"
@@ -324,5 +359,7 @@ case "${1:-}" in
   ssh) shift; [[ -n "${1:-}" && -f "$STATE/${1}.pid" ]] || die "usage: lab.sh ssh NODE [CMD…]; nodes: $(started_nodes | tr '\n' ' ')"; node=$1; shift; ssh_node "$node" "$@" ;;
   rootfs) need_root; need_tools; build_rootfs ;;
   env) cmd_env ;;
-  *) echo "usage: lab.sh up [--nodes N] | down | status | ssh NODE [CMD…] | rootfs | env" >&2; exit 2 ;;
+  stop) shift; cmd_stop "$@" ;;
+  start) shift; cmd_start "$@" ;;
+  *) echo "usage: lab.sh up [--nodes N] | down | status | ssh NODE [CMD…] | stop NODE | start NODE | rootfs | env" >&2; exit 2 ;;
 esac

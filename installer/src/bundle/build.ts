@@ -9,6 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
 import { OmstackError } from "../errors.js";
+import { fetchRepoChart } from "./chart-repo.js";
 import { fetchVerified, hashFile } from "./fetch.js";
 import {
   BUNDLE_FORMAT_VERSION,
@@ -198,6 +199,15 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
 
     const charts: BundleChart[] = [];
     for (const c of recipe.charts) {
+      if ("repo" in c) {
+        opts.note?.(`chart ${c.name} ${c.version} from ${c.repo}`);
+        const { entry, file } = await fetchRepoChart(c, join(work, "downloads"));
+        const path = `charts/${entry.name}-${entry.version}.tgz`;
+        const s = await fromFile(path, 0o644, file, `charts ${c.name} ${c.version}`);
+        staged.push(s);
+        charts.push({ name: entry.name, version: entry.version, ...(entry.appVersion ? { appVersion: entry.appVersion } : {}), path, sha256: s.sha256 });
+        continue;
+      }
       const { chart, data } = await packageChart(c.path, mtime);
       const s = fromBytes(chart.path, 0o644, data);
       staged.push(s);

@@ -26,7 +26,10 @@ export type FanoutEvent =
   | { host: string; kind: "skip"; path: string }
   | { host: string; kind: "resume"; path: string; from: number }
   | { host: string; kind: "sent"; path: string; bytes: number }
-  | { host: string; kind: "retry"; path: string; attempt: number; reason: string };
+  | { host: string; kind: "retry"; path: string; attempt: number; reason: string }
+  | { host: string; kind: "relay"; path: string; source: string; from: number }
+  | { host: string; kind: "source-lost"; source: string; reason: string }
+  | { host: string; kind: "hashed"; path: string; source: string };
 
 /** Options of one fan-out. */
 export interface FanoutOptions {
@@ -57,12 +60,12 @@ function partialName(path: string): string {
   return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.part`;
 }
 
-/** Places one part on one host: skip, resume, verify, rename. */
-async function placePart(host: RemoteHost, part: Part, opts: FanoutOptions): Promise<{ skipped: boolean; bytes: number }> {
+/** Places one part on one host from this machine: skip, resume, verify, rename. `hash` is the host's hash command. */
+export async function placePart(host: RemoteHost, part: Part, opts: FanoutOptions, hash = "sha256sum"): Promise<{ skipped: boolean; bytes: number }> {
   const final = `${opts.remoteDir}/${part.path}`;
   const partial = `${opts.remoteDir}/${partialName(part.path)}`;
   const q = shQuote;
-  const probe = await host.exec(`echo "F:$(sha256sum ${q(final)} 2>/dev/null | cut -c1-64)"; echo "P:$(stat -c %s ${q(partial)} 2>/dev/null || echo 0)"`);
+  const probe = await host.exec(`echo "F:$(${hash} ${q(final)} 2>/dev/null | cut -c1-64)"; echo "P:$(stat -c %s ${q(partial)} 2>/dev/null || echo 0)"`);
   const line = (prefix: string) => probe.stdout.split("\n").find((l) => l.startsWith(prefix))?.slice(prefix.length) ?? "";
   const finalLine = line("F:");
   const partLine = line("P:");
@@ -102,7 +105,7 @@ async function placePart(host: RemoteHost, part: Part, opts: FanoutOptions): Pro
       opts.onEvent?.({ host: host.name, kind: "retry", path: part.path, attempt, reason: (e as Error).message });
     }
   }
-  const check = await host.exec(`sha256sum ${q(partial)}`);
+  const check = await host.exec(`${hash} ${q(partial)}`);
   const got = firstHash(check.stdout);
   if (got !== part.sha256) {
     await host.exec(`rm -f ${q(partial)}`);

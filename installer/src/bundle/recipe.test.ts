@@ -11,7 +11,7 @@ describe("parseRecipe", () => {
     const r = parseRecipe(readFileSync(testRecipe, "utf8"), testRecipe);
     expect(r).toMatchObject({ name: "omstack", version: "0.0.0-test", arch: "amd64", buildTime: "2025-01-01T00:00:00Z" });
     expect(r.images[0]).toEqual({ name: "omstack.local/test/hello:1.0", source: { kind: "build", context: resolve("bundle/images/hello"), cmd: ["/hello.txt"] } });
-    expect(r.charts[0]!.path).toBe(resolve("bundle/charts/omstack-test"));
+    expect(r.charts[0]).toEqual({ path: resolve("bundle/charts/omstack-test") });
     expect(r.files.find((f) => f.path === "bin/hello")).toEqual({ path: "bin/hello", symlink: "omstack-hello" });
   });
 
@@ -36,12 +36,23 @@ describe("parseRecipe", () => {
     ["version: 1.0\nbogus: 1\n", /unknown field "bogus"/, 2],
     ["version: 1.0\narch: sparc\n", /amd64 or arm64/, 2],
     ["files: [\n", /YAML syntax error/, 2],
+    ["version: 1.0\ncharts:\n  - {repo: ftp://x/charts, name: a, version: 1.0.0}\n", /http:\/\/ or https:\/\/ URL/, 3],
+    ["version: 1.0\ncharts:\n  - {repo: https://x/charts, path: ./c, name: a, version: 1.0.0}\n", /either path: .* or repo:/, 3],
+    ["version: 1.0\ncharts:\n  - {repo: https://x/charts, name: A_b, version: 1.0.0}\n", /a chart name/, 3],
+    ["version: 1.0\ncharts:\n  - {repo: https://x/charts, name: a, version: 1.0.0, sha256: abc}\n", /64 lower-case hex/, 3],
   ])("refuses bad input with a location: %j", (text, re, line) => {
     const e = bad(text);
     expect(e.code).toBe("E_BUNDLE_RECIPE");
     expect(e.message).toMatch(re);
     expect(e.location?.file).toBe("/r/recipe.yaml");
     expect(e.location?.line).toBe(line);
+  });
+});
+
+describe("chart repository entries", () => {
+  it("parses repo, name, version and an optional pin", () => {
+    const r = parseRecipe(`version: 1.0\ncharts:\n  - repo: https://charts.example/stable\n    name: hello\n    version: "0.9.1"\n    sha256: ${"a".repeat(64)}\n`, "/r/recipe.yaml");
+    expect(r.charts).toEqual([{ repo: "https://charts.example/stable", name: "hello", version: "0.9.1", sha256: "a".repeat(64) }]);
   });
 });
 

@@ -26,10 +26,8 @@ export interface RecipeImage {
   source: ImageSource;
 }
 
-/** A chart from a local folder (chart repositories are a later source kind). */
-export interface RecipeChart {
-  path: string;
-}
+/** A chart from a local folder (packaged at build time) or from a Helm chart repository (taken as published). */
+export type RecipeChart = { path: string } | { repo: string; name: string; version: string; sha256?: string };
 
 /** A host package for one OS family. */
 export interface RecipePackage {
@@ -186,7 +184,16 @@ export function parseRecipe(text: string, file: string): Recipe {
   });
   list(o.charts, ["charts"]).forEach((v, i) => {
     const c = obj(v, ["charts", i]);
-    r.charts.push({ path: local(str(c.path, ["charts", i, "path"])) });
+    if (c.repo === undefined) {
+      r.charts.push({ path: local(str(c.path, ["charts", i, "path"])) });
+      return;
+    }
+    if (c.path !== undefined) fail(["charts", i], "give either path: (a local folder) or repo: (a chart repository), not both");
+    const repo = str(c.repo, ["charts", i, "repo"], /^https?:\/\/[^\s]+$/, "an http:// or https:// URL of a Helm chart repository");
+    const name = str(c.name, ["charts", i, "name"], /^[a-z0-9][a-z0-9-]*$/, "a chart name (lower-case letters, digits, -)");
+    const version = str(c.version, ["charts", i, "version"], /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/, "an exact chart version (quote it if it looks like a number)");
+    const sha256 = c.sha256 === undefined ? undefined : str(c.sha256, ["charts", i, "sha256"], /^[0-9a-f]{64}$/, "64 lower-case hex digits");
+    r.charts.push({ repo, name, version, ...(sha256 ? { sha256 } : {}) });
   });
   if (o.packages !== undefined) {
     for (const [family, l] of Object.entries(obj(o.packages, ["packages"]))) {

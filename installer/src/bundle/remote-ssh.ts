@@ -20,8 +20,12 @@ export interface SshTarget {
   hostKeyLine: string;
 }
 
-/** A connected host; `drop()` cuts the connection (tests use it to interrupt a transfer). */
+/** A connected host (also a relay host: peers reach it at the same address and key); `drop()` cuts the connection. */
 export interface SshRemote extends RemoteHost {
+  address: string;
+  port: number;
+  user: string;
+  hostKeyLine: string;
   close(): void;
   drop(): void;
 }
@@ -63,6 +67,10 @@ export async function connectSsh(t: SshTarget, timeoutMs = 10_000): Promise<SshR
   };
   return {
     name: t.name,
+    address: t.address,
+    port: t.port,
+    user: t.user,
+    hostKeyLine: t.hostKeyLine,
     async exec(command: string, stdin?: Readable) {
       const { client, state } = await live();
       return new Promise((resolve, reject) => {

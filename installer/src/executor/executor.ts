@@ -181,6 +181,9 @@ export async function execute<P = Plan>(opts: ExecuteOptions<P>): Promise<Execut
           hash = inputsHash(step.id, step.inputs?.(host, opts.plan) ?? null);
           const node = nodeOf(host);
           handle = await openHandle(node);
+          // The host lock is held from the first touch (even for steps that turn out skipped): no other installer may change what check reads.
+          const lock = dryRun ? null : lockHost(node, handle);
+          if (lock) await lock;
           const reader = handle.reader(io);
           const prev = journal?.lastOutcome(step.id, host) ?? null;
           const verdict = journalVerdict(prev, hash, forced);
@@ -204,8 +207,6 @@ export async function execute<P = Plan>(opts: ExecuteOptions<P>): Promise<Execut
             outcomes.push({ stepId: step.id, host, status: "planned-apply" });
             return;
           }
-          const lock = lockHost(node, handle);
-          if (lock) await lock;
           const attempt = journal!.stepStarted(runId!, key, hash, logPath);
           io.log(`apply (attempt ${attempt}): ${pending}`);
           emit({ type: "step-started", stepId: step.id, title: step.title, host, attempt, pending, logPath });

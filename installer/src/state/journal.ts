@@ -127,7 +127,12 @@ export class Journal {
       db.pragma("foreign_keys = ON");
       db.pragma("busy_timeout = 10000");
       db.pragma("synchronous = FULL");
-      migrateJournal(db, JOURNAL_MIGRATIONS);
+      try {
+        migrateJournal(db, JOURNAL_MIGRATIONS);
+      } catch (e) {
+        db.close();
+        throw e;
+      }
     } catch (e) {
       if (e instanceof OmstackError) throw e;
       throw stateError(`the install journal ${file} could not be opened: ${(e as Error).message}`, e);

@@ -211,6 +211,68 @@ class SshSession implements HostSession {
     });
   }
 
+  /** Runs one command with `stdin` streamed to it (file pushes); sudo as in runScript; output is kept up to 1 MiB per stream. */
+  async exec(command: string, opts: { stdin?: Buffer | NodeJS.ReadableStream; timeoutMs: number }): Promise<ScriptResult> {
+    const useSudo = this.host.sudo.enabled && this.host.user !== "root";
+    const quoted = "'" + command.replace(/'/g, `'\\''`) + "'";
+    let prefix = "";
+    let full = command;
+    if (useSudo && this.host.sudo.enabled) {
+      if (this.host.sudo.askPassword) {
+        full = `sudo -S -p '' -- sh -c ${quoted}`;
+        prefix = (await this.opts.secrets.sudoPassword(this.host.name)) + "\n";
+      } else full = `sudo -n -- sh -c ${quoted}`;
+    }
+    const channel: ClientChannel = await new Promise((resolve, reject) => {
+      this.client.exec(full, (err, ch) => (err ? reject(new OmstackError("E_SSH_CONNECT", `${this.host.name}: could not open a session: ${err.message}`, { remedy: "check MaxSessions in the host's sshd_config" })) : resolve(ch)));
+    });
+    return new Promise((resolve, reject) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const keep = 1024 * 1024;
+      let outSize = 0;
+      let errSize = 0;
+      let finished = false;
+      const timer = setTimeout(() => {
+        if (finished) return;
+        finished = true;
+        channel.close();
+        reject(new CommandError("E_COMMAND_TIMEOUT", `${this.host.name}: \`${command}\` did not finish within ${Math.round(opts.timeoutMs / 1000)} s`, command, null, Buffer.concat(err).toString("utf8"), { host: this.host.name, remedy: "the host is slow or the link is saturated; see the log, then run again" }));
+      }, opts.timeoutMs);
+      channel.on("data", (d: Buffer) => {
+        if ((outSize += d.length) <= keep) out.push(d);
+      });
+      channel.stderr.on("data", (d: Buffer) => {
+        if ((errSize += d.length) <= keep) err.push(d);
+      });
+      channel.on("close", (code: number | null, signal?: string) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        const result = { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode: code ?? null, signal: signal ?? null };
+        if ((code === undefined || code === null) && !signal) {
+          reject(new CommandError("E_SSH_CONNECT", `${this.host.name}: the SSH connection was lost during \`${command}\` (${this.lost ?? "no exit status"})`, command, null, result.stderr.toString(), { host: this.host.name, remedy: "check the host's network and uptime (was it rebooted?), then run again" }));
+          return;
+        }
+        resolve(result);
+      });
+      if (prefix) channel.write(prefix);
+      const input = opts.stdin;
+      if (input === undefined) channel.end();
+      else if (Buffer.isBuffer(input)) channel.end(input);
+      else {
+        input.on("error", (e: Error) => {
+          if (finished) return;
+          finished = true;
+          clearTimeout(timer);
+          channel.close();
+          reject(new OmstackError("E_STEP_SOURCE", `${this.host.name}: reading the data to send failed: ${e.message}`, { host: this.host.name, remedy: "check the local file and the disk it is on" }));
+        });
+        input.pipe(channel);
+      }
+    });
+  }
+
   close(): void {
     this.client.end();
     this.jump?.end();

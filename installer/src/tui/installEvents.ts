@@ -1,0 +1,98 @@
+// The install progress the TUI shows, folded from the executor's event stream. InstallEvent is the subset of the
+// executor's events the view reads (structurally compatible: an executor event can be passed as is); the fold is pure.
+
+/** What a failing step left for the operator: the error, its fix and the tail of its output. */
+export interface InstallFailure {
+  code: string;
+  message: string;
+  remedy: string | null;
+  command?: string | null;
+  outputTail: string | null;
+}
+
+/** Events the install view understands; unknown types are ignored so the executor may add more. */
+export type InstallEvent =
+  | { type: "run-started"; dryRun: boolean; steps: { id: string; title: string }[]; logDir?: string | null }
+  | { type: "step-started"; stepId: string; title: string; host: string; attempt?: number }
+  | { type: "step-skipped"; stepId: string; host: string; reason: string }
+  | { type: "step-applied"; stepId: string; host: string; durationMs: number }
+  | { type: "step-verified"; stepId: string; host: string; durationMs: number }
+  | { type: "step-failed"; stepId: string; host: string; error: InstallFailure; logPath?: string }
+  | { type: "step-planned"; stepId: string; host: string; willApply: boolean; reason: string }
+  | { type: "step-blocked"; stepId: string; host: string; reason: string }
+  | { type: "step-rolled-back"; stepId: string; host: string; ok: boolean }
+  | { type: "step-note"; stepId: string; host: string; message: string }
+  | { type: "run-finished"; status: "succeeded" | "failed" | "interrupted"; durationMs: number };
+
+/** One cell of the steps × hosts grid. */
+export type CellState = "pending" | "running" | "applied" | "done" | "skipped" | "failed" | "would-apply" | "would-skip" | "blocked" | "rolled-back";
+
+/** Everything the install screen draws. */
+export interface InstallProgress {
+  dryRun: boolean;
+  steps: { id: string; title: string }[];
+  hosts: string[];
+  cells: Record<string, CellState>;
+  running: { stepId: string; title: string; host: string }[];
+  failures: { stepId: string; host: string; error: InstallFailure; logPath: string | null }[];
+  lastNote: string | null;
+  logDir: string | null;
+  finished: "succeeded" | "failed" | "interrupted" | null;
+  durationMs: number | null;
+}
+
+/** A key for one cell. */
+export function cellKey(stepId: string, host: string): string {
+  return `${stepId}\u0000${host}`;
+}
+
+/** The state before any event (hosts known up front keep their order). */
+export function initialProgress(hosts: readonly string[]): InstallProgress {
+  return { dryRun: false, steps: [], hosts: [...hosts], cells: {}, running: [], failures: [], lastNote: null, logDir: null, finished: null, durationMs: null };
+}
+
+/** Folds one event into the progress; returns a new object (React state). */
+export function applyInstallEvent(p: InstallProgress, e: InstallEvent): InstallProgress {
+  const set = (stepId: string, host: string, state: CellState, extra: Partial<InstallProgress> = {}): InstallProgress => ({
+    ...p,
+    hosts: p.hosts.includes(host) ? p.hosts : [...p.hosts, host],
+    steps: p.steps.some((s) => s.id === stepId) ? p.steps : [...p.steps, { id: stepId, title: stepId }],
+    cells: { ...p.cells, [cellKey(stepId, host)]: state },
+    running: p.running.filter((r) => !(r.stepId === stepId && r.host === host)),
+    ...extra,
+  });
+  switch (e.type) {
+    case "run-started":
+      // a new run (first or retry) keeps finished cells so the grid shows the whole install
+      return { ...p, dryRun: e.dryRun, steps: e.steps.map((s) => ({ id: s.id, title: s.title })), logDir: e.logDir ?? null, finished: null, durationMs: null, running: [], failures: [] };
+    case "step-started": {
+      const next = set(e.stepId, e.host, "running");
+      return { ...next, running: [...next.running, { stepId: e.stepId, title: e.title, host: e.host }], failures: p.failures.filter((f) => !(f.stepId === e.stepId && f.host === e.host)) };
+    }
+    case "step-skipped":
+      return set(e.stepId, e.host, "skipped");
+    case "step-applied":
+      return set(e.stepId, e.host, "applied");
+    case "step-verified":
+      return set(e.stepId, e.host, "done");
+    case "step-failed":
+      return set(e.stepId, e.host, "failed", { failures: [...p.failures.filter((f) => !(f.stepId === e.stepId && f.host === e.host)), { stepId: e.stepId, host: e.host, error: e.error, logPath: e.logPath ?? null }] });
+    case "step-planned":
+      return set(e.stepId, e.host, e.willApply ? "would-apply" : "would-skip");
+    case "step-blocked":
+      return set(e.stepId, e.host, "blocked");
+    case "step-rolled-back":
+      return set(e.stepId, e.host, "rolled-back");
+    case "step-note":
+      return { ...p, lastNote: `${e.host}: ${e.message}` };
+    case "run-finished":
+      return { ...p, finished: e.status, durationMs: e.durationMs, running: [] };
+    default:
+      return p;
+  }
+}
+
+/** Cells counted as finished for the progress figure. */
+export function isSettled(s: CellState | undefined): boolean {
+  return s === "done" || s === "skipped" || s === "would-apply" || s === "would-skip";
+}

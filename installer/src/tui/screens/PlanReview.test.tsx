@@ -1,0 +1,79 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { preflightAndPlan } from "../../plan/pipeline.js";
+import { DEFAULT_BUNDLE_VERSIONS } from "../../plan/defaults.js";
+import { loadServiceDir } from "../../preflight/services.fs.js";
+import { host } from "../../preflight/testing/hosts.js";
+import type { DiskFacts } from "../../probe/facts.js";
+import { PlanReview, type PlanChoices } from "./PlanReview.js";
+import { KEY, press, renderAt, sizeProblems, waitFor } from "../testing.js";
+
+const services = loadServiceDir(join(import.meta.dirname, "../../../../services"));
+const disk: DiskFacts = { name: "nvme0n1", sizeBytes: 960 * 10 ** 9, rotational: false, transport: "nvme", type: "disk", model: null, fstype: "xfs", mountpoints: [], children: [] };
+const s1 = host("s1", { disks: [disk] });
+const planFor = (wipe: string[]) =>
+  preflightAndPlan({ inventory: { hosts: [{ name: "s1", wipe }] }, facts: [s1], bundle: { version: "t", ...DEFAULT_BUNDLE_VERSIONS }, services, ignore: [] }).plan;
+const base: PlanChoices = { controlPlanes: null, virtualIP: null, adminPassword: "generate", wipe: {} };
+
+describe("PlanReview", () => {
+  it("a disk that would be erased needs the cluster name typed before confirming", async () => {
+    const plan = planFor(["nvme0n1"]);
+    let confirmed = 0;
+    const r = renderAt(<PlanReview clusterName="ai-prod" plan={plan} choices={{ ...base, wipe: { s1: ["nvme0n1"] } }} failingChecks={0} adminPasswordSet={false} onChange={() => undefined} onAdminPassword={() => undefined} onConfirm={() => confirmed++} />);
+    await press(r.stdin);
+    let f = r.lastFrame()!;
+    expect(f).toContain("1 disk will be ERASED: s1:/dev/nvme0n1");
+    expect(sizeProblems(f)).toEqual([]);
+    await press(r.stdin, KEY.enter);
+    f = await waitFor(r.lastFrame, (x) => x.includes("Type the cluster name (ai-prod) to confirm"));
+    expect(f).toContain("s1: /dev/nvme0n1 894 GiB");
+    await press(r.stdin, "ai-pro", KEY.enter);
+    expect(r.lastFrame()).toContain('"ai-pro" is not the cluster name');
+    expect(confirmed).toBe(0);
+    await press(r.stdin, "d", KEY.enter);
+    expect(confirmed).toBe(1);
+  });
+
+  it("w marks a disk holding data for erasing; c, v and p change the choices; no erasure confirms at once", async () => {
+    const changes: PlanChoices[] = [];
+    const pw: string[] = [];
+    let confirmed = 0;
+    const r = renderAt(<PlanReview clusterName="c1" plan={planFor([])} choices={base} failingChecks={0} adminPasswordSet={false} onChange={(c) => changes.push(c)} onAdminPassword={(p) => pw.push(p)} onConfirm={() => confirmed++} />);
+    await press(r.stdin);
+    expect(r.lastFrame()).toContain("No disk will be erased");
+    expect(r.lastFrame()).toContain("Admin password: generated during the install, shown once at the end");
+    await press(r.stdin, "w");
+    await waitFor(r.lastFrame, (x) => x.includes("Disks that hold data"));
+    await press(r.stdin, "x", KEY.enter);
+    expect(changes.at(-1)!.wipe).toEqual({ s1: ["nvme0n1"] });
+    await press(r.stdin, "c");
+    expect(changes.at(-1)!.controlPlanes).toBe(1);
+    await press(r.stdin, "v");
+    await waitFor(r.lastFrame, (x) => x.includes("Virtual IP of the intranet proxy"));
+    await press(r.stdin, "10.0.0.999", KEY.enter);
+    expect(r.lastFrame()).toContain('"10.0.0.999" is not an IPv4 or IPv6 address');
+    await press(r.stdin, ...Array(3).fill(KEY.backspace), "250", KEY.enter);
+    expect(changes.at(-1)!.virtualIP).toBe("10.0.0.250");
+    await press(r.stdin, "p");
+    await waitFor(r.lastFrame, (x) => x.includes("type a password now"));
+    await press(r.stdin, "2");
+    await waitFor(r.lastFrame, (x) => x.includes("Admin password (min 12)"));
+    await press(r.stdin, "short", KEY.enter);
+    expect(r.lastFrame()).toContain("the password has 5 characters; at least 12 are needed");
+    await press(r.stdin, "correct horse battery", KEY.enter);
+    await waitFor(r.lastFrame, (x) => x.includes("Type it again"));
+    await press(r.stdin, "correct horse battery", KEY.enter);
+    expect(pw).toEqual(["correct horse battery"]);
+    expect(r.lastFrame()).not.toContain("correct horse");
+    await press(r.stdin, KEY.enter);
+    expect(confirmed).toBe(1);
+  });
+
+  it("refuses to confirm while checks fail under the current choices", async () => {
+    let confirmed = 0;
+    const r = renderAt(<PlanReview clusterName="c1" plan={planFor([])} choices={base} failingChecks={2} adminPasswordSet={false} onChange={() => undefined} onAdminPassword={() => undefined} onConfirm={() => confirmed++} />);
+    await press(r.stdin, KEY.enter);
+    expect(r.lastFrame()).toContain("2 preflight check(s) fail with these choices");
+    expect(confirmed).toBe(0);
+  });
+});

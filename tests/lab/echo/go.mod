@@ -1,0 +1,3 @@
+module omstack.lab/echo
+
+go 1.24

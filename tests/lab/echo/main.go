@@ -1,0 +1,32 @@
+// Command echo is the lab's test workload: it answers HTTP with its pod's hostname (to see which pod and node
+// served a Service request) and resolves names on /dns?name= (to prove cluster DNS from inside a pod).
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+)
+
+func main() {
+	host, _ := os.Hostname()
+	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintf(w, "%s\n", host) })
+	http.HandleFunc("/dns", func(w http.ResponseWriter, r *http.Request) {
+		addrs, err := net.LookupHost(r.URL.Query().Get("name"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		fmt.Fprintf(w, "%s\n", strings.Join(addrs, " "))
+	})
+	addr := ":8080"
+	if p := os.Getenv("PORT"); p != "" {
+		addr = ":" + p
+	}
+	if err := http.ListenAndServe(addr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
