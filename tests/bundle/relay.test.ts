@@ -3,7 +3,7 @@
 // the target resumes from the bytes that arrived, a host without an OpenSSH client still receives, and nothing of
 // the run (key, receiver, authorized_keys line) is left on any host.
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import { limitLinks } from "./links.js";
 let lab: TestLab;
 let remotes: SshRemote[] = [];
 let parts: Part[];
+let dir = "";
 const REMOTE = "/var/lib/omstack/bundle";
 const NAMES = ["rel-01", "rel-02", "rel-03", "rel-04", "rel-05", "rel-06", "rel-07"];
 const NO_SSH = "rel-07";
@@ -28,7 +29,7 @@ beforeAll(async () => {
   );
   await limitLinks(lab, 200, { installer: true }); // 24 MiB part ≈ 1 s per hop
   remotes = await Promise.all(lab.hosts.map((h) => connectSsh({ name: h.name, address: h.address, port: h.port, user: h.user, identityFile: h.identityFile, hostKeyLine: h.hostKeyLine })));
-  const dir = tempDir("omstack-relay-");
+  dir = tempDir("omstack-relay-");
   const big = randomBytes(24 * 1024 * 1024);
   const small = Buffer.from("bundle.json stand-in\n");
   writeFileSync(join(dir, "big"), big);
@@ -42,6 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const r of remotes) r.close();
   await lab?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const onHost = (name: string, path: string) => join(lab.host(name).rootDir, path);

@@ -151,6 +151,7 @@ describe("executor", () => {
     const failed = of("step-failed")[0] as Extract<ExecutorEvent, { type: "step-failed" }>;
     expect(failed).toMatchObject({ host: "h2", stepId: "b", error: { code: "E_COMMAND_FAILED", command: "toy-tool --b", exitStatus: 3, remedy: "put the fire out" } });
     expect(failed.error.outputTail).toContain("toy-tool: disk on fire");
+    expect(formatEvent(failed)[0]).toBe("h2: b: FAILED: `toy-tool --b` exited with status 3 [E_COMMAND_FAILED]");
     expect(formatEvent(failed).join("\n")).toMatch(/h2: b: FAILED: .*\n.*command: toy-tool --b \(exit status 3\)\n.*\| line 1[\s\S]*fix: put the fire out[\s\S]*log: /);
     expect(r.error?.code).toBe("E_INSTALL_FAILED");
     expect(r.error?.message).toBe("failed on 1 host(s): h2: b");

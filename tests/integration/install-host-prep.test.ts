@@ -174,6 +174,9 @@ describe("host preparation over SSH", () => {
       expect(rows.every((x) => x.logPath !== null && existsSync(x.logPath))).toBe(true);
       const log = readFileSync(rows[0]!.logPath!, "utf8");
       expect(log).toMatch(/\[host\.swap-off\] \$ swapoff -a/);
+      // Pushed through the SSH session's streamed stdin, not through scripts.
+      const push = rows.find((x) => x.stepId === "host.push-files")!;
+      expect(readFileSync(push.logPath!, "utf8")).toMatch(/\$ push \S+part-0001\.bin -> \/opt\/omstack\/bundle\/part-0001\.bin \(307200 bytes, streamed\)/);
     } finally {
       j.close();
     }

@@ -181,6 +181,10 @@ EOF
   chmod 755 "$upper/usr/local/sbin/lab-init"
   mkdir -p "$upper/etc/systemd/journald.conf.d"     # /dev/kmsg is the host's: keep its messages out of the node's journal
   printf '[Journal]\nReadKMsg=no\n' >"$upper/etc/systemd/journald.conf.d/lab.conf"
+  # a container whose PID 1 has no SIGTERM handler ignores SIGTERM from outside its PID namespace: without
+  # this, poweroff waits systemd's default 90 s for each such pod's scope before it sends SIGKILL
+  mkdir -p "$upper/etc/systemd/system.conf.d"
+  printf '[Manager]\nDefaultTimeoutStopSec=10s\n' >"$upper/etc/systemd/system.conf.d/lab.conf"
 }
 
 start_node() {
@@ -305,12 +309,12 @@ cmd_down() {
       kill -TERM "$pid" 2>/dev/null || true      # nspawn forwards --kill-signal (SIGRTMIN+3: clean poweroff)
     fi
   done
-  for ((i = 0; i < 100; i++)); do
+  for ((i = 0; i < 200; i++)); do
     local any=0; for node in $(started_nodes); do node_alive "$node" && any=1; done
     ((any)) || break; sleep 0.2
   done
   for node in $(started_nodes); do
-    if node_alive "$node"; then read -r pid start <"$STATE/$node.pid"; log "$node: not stopped after 20 s, killing"; kill -9 "$pid" 2>/dev/null || true; fi
+    if node_alive "$node"; then read -r pid start <"$STATE/$node.pid"; log "$node: not stopped after 40 s, killing"; kill -9 "$pid" 2>/dev/null || true; fi
   done
   # undo in reverse order of creation
   local kind what
@@ -333,8 +337,8 @@ cmd_stop() {
   [[ -f "$STATE/$node.pid" ]] || die "no node $node in this lab; nodes: $(started_nodes | tr '\n' ' ')"
   node_alive "$node" || { log "$node is not running"; return 0; }
   read -r pid start <"$STATE/$node.pid"; kill -TERM "$pid"
-  for ((i = 0; i < 100; i++)); do node_alive "$node" || break; sleep 0.2; done
-  node_alive "$node" && { log "$node: not stopped after 20 s, killing"; kill -9 "$pid" 2>/dev/null || true; }
+  for ((i = 0; i < 200; i++)); do node_alive "$node" || break; sleep 0.2; done
+  node_alive "$node" && { log "$node: not stopped after 40 s, killing"; kill -9 "$pid" 2>/dev/null || true; }
   cgroup_kill "$node"
   log "$node stopped"
 }

@@ -141,15 +141,17 @@ conntrack:
 EOF
 }
 
-IGNORE=${IGNORE_PREFLIGHT:-SystemVerification}
+# v1.34.4 needs no ignored preflight check on these nodes (SystemVerification only warns about cgroup v1)
+IGNORE=${IGNORE_PREFLIGHT:+--ignore-preflight-errors=$IGNORE_PREFLIGHT}
 phase_init() {
   kubeadm_config | on "$CP" 'cat >/root/kubeadm.yaml'
   on "$CP" "kubeadm config images list --config /root/kubeadm.yaml"
-  on "$CP" "kubeadm init --config /root/kubeadm.yaml --ignore-preflight-errors=$IGNORE --skip-token-print 2>&1 | tee /root/kubeadm-init.log | grep -vE '^\s*$' | tail -40"
+  on "$CP" "kubeadm init --config /root/kubeadm.yaml $IGNORE --skip-token-print 2>&1 | tee /root/kubeadm-init.log | grep -vE '^\s*$' | tail -40"
   on "$CP" 'mkdir -p /root/.kube && cp /etc/kubernetes/admin.conf /root/.kube/config'
 }
 
-# bridge CNI per node over the node's podCIDR, plus a route to every other node's podCIDR via that node
+# bridge CNI per node over the node's podCIDR, plus a route to every other node's podCIDR via that node,
+# kept in the node's systemd-networkd file so it survives a reboot
 phase_cni() {
   local n m cidr
   declare -A cidrs
@@ -164,10 +166,12 @@ phase_cni() {
   "ipam":{"type":"host-local","ranges":[[{"subnet":"$cidr"}]],"routes":[{"dst":"0.0.0.0/0"}]}},
  {"type":"portmap","capabilities":{"portMappings":true}}]}
 EOF
+    local routes=""
     for m in "${NODES[@]}"; do
       [[ $m == "$n" || -z "${cidrs[$m]}" ]] && continue
-      on "$n" "ip route replace ${cidrs[$m]} via $(addr "$m")"
+      routes+="[Route]\nDestination=${cidrs[$m]}\nGateway=$(addr "$m")\n\n"
     done
+    on "$n" "mkdir -p /etc/systemd/network/10-host0.network.d && printf '$routes' >/etc/systemd/network/10-host0.network.d/pod-routes.conf && networkctl reload && networkctl reconfigure host0"
   done
 }
 
@@ -175,7 +179,7 @@ phase_join() {
   local cmd n
   cmd=$(on "$CP" "kubeadm token create --print-join-command")
   for n in "${NODES[@]:1}"; do
-    on "$n" "$cmd --node-name $n --ignore-preflight-errors=$IGNORE 2>&1 | tail -5" &
+    on "$n" "$cmd --node-name $n $IGNORE 2>&1 | tail -5" &
   done
   wait
 }

@@ -39,7 +39,8 @@ export function formatEvent(e: ExecutorEvent): string[] {
     case "step-verified":
       return [`${e.host}: ${e.stepId}: verified (${s(e.durationMs)} in all)`];
     case "step-failed": {
-      const lines = [`${e.host}: ${e.stepId}: FAILED: ${e.error.message} [${e.error.code}]`];
+      const message = e.error.message.startsWith(`${e.host}: `) ? e.error.message.slice(e.host.length + 2) : e.error.message;
+      const lines = [`${e.host}: ${e.stepId}: FAILED: ${message} [${e.error.code}]`];
       if (e.error.command) lines.push(`${e.host}:   command: ${e.error.command} (exit status ${e.error.exitStatus ?? "none"})`);
       if (e.error.outputTail) lines.push(...e.error.outputTail.split("\n").map((l) => `${e.host}:   | ${l}`));
       if (e.error.remedy) lines.push(`${e.host}:   fix: ${e.error.remedy}`);

@@ -1,0 +1,21 @@
+// The host-preparation steps in the order an install runs them (more steps join this list as they are written).
+import type { Plan } from "../plan/types.js";
+import { hostKernelModules } from "./host/kernel-modules.js";
+import { hostPushFiles, type PushFile } from "./host/push-files.js";
+import { hostSwapOff } from "./host/swap-off.js";
+import { hostSysctls } from "./host/sysctls.js";
+import type { Step } from "./types.js";
+
+/** Settings for host preparation; everything has a default except the files to push. */
+export interface HostPrepOptions {
+  sysctls?: Record<string, string | number>;
+  modules?: readonly string[];
+  files?: readonly PushFile[];
+}
+
+/** Swap off, kernel modules (before sysctls: br_netfilter creates net.bridge.*), sysctls, then file pushes. */
+export function hostPreparationSteps(o: HostPrepOptions = {}): Step<Plan>[] {
+  const steps: Step<Plan>[] = [hostSwapOff(), hostKernelModules(o.modules ? { modules: o.modules } : {}), hostSysctls(o.sysctls ? { values: o.sysctls } : {})];
+  if (o.files && o.files.length > 0) steps.push(hostPushFiles({ files: o.files }));
+  return steps;
+}
