@@ -16,7 +16,7 @@ const repo = resolve(import.meta.dirname, "../..");
 const cli = join(repo, "bin/omstack.js");
 const PROFILES = ["h100-ib", "a100-roce", "cpu-hdd"];
 // Checks decided by the hardware profile alone (not by the test host's own kernel, ports or NICs).
-const HARDWARE_CHECKS = ["cpu.cores", "memory.total", "swap.off", "gpu.driver-present", "gpu.driver-cuda", "gpu.mig-host", "gpu.mig-cluster", "rdma.link-layer", "os.supported"];
+const HARDWARE_CHECKS = ["cpu.cores", "memory.total", "swap.off", "gpu.driver-present", "gpu.driver-cuda", "gpu.mig-host", "gpu.mig-cluster", "rdma.link-layer", "rdma.mixed-fabrics", "os.supported"];
 
 async function omstack(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -57,7 +57,8 @@ describe("omstack preflight and plan over SSH", () => {
     }
     expect(get("gpu.driver-cuda", "a100-roce")).toMatchObject({ status: "fail", found: expect.stringContaining("510.47.03") });
     expect(get("gpu.driver-cuda", "h100-ib")?.status).toBe("pass");
-    expect(get("rdma.link-layer", "h100-ib")?.status).toBe("fail");
+    expect(get("rdma.link-layer", "h100-ib")?.status).toBe("pass"); // one IB and one RoCE node: an even split, two fabrics
+    expect(get("rdma.mixed-fabrics", "h100-ib")?.status).toBe("warn");
     expect(get("gpu.driver-present", "cpu-hdd")).toBeUndefined(); // no GPU, so the GPU checks do not apply
     expect(outcomes.filter((o) => o.found.startsWith("the check could not be evaluated"))).toEqual([]);
 

@@ -78,9 +78,10 @@ describe("omstack preflight and plan (no SSH)", () => {
     expect(drv.required).toContain(`≥ ${need}`);
     expect(drv.remedy).toContain(`install NVIDIA driver ≥ ${need}`);
     expect(outcome(j, "gpu.driver-cuda", "h100-ib")?.status).toBe("pass");
-    // one InfiniBand node and one RoCE node: the mismatched link layer is caught on both
-    expect(outcome(j, "rdma.link-layer", "h100-ib")?.status).toBe("fail");
-    expect(outcome(j, "rdma.link-layer", "a100-roce")?.status).toBe("fail");
+    // one InfiniBand node and one RoCE node: an even split is caught as two fabrics (warn), not an odd one out (fail)
+    expect(outcome(j, "rdma.link-layer", "h100-ib")?.status).toBe("pass");
+    expect(outcome(j, "rdma.mixed-fabrics", "h100-ib")?.status).toBe("warn");
+    expect(outcome(j, "rdma.mixed-fabrics", "a100-roce")?.status).toBe("warn");
     // the planner's control plane (a CPU node) is checked against control-plane ports and minimums
     expect(outcome(j, "memory.total", "cpu-hdd")?.required).toContain("control-plane");
     expect(j.bypassedChecks).toEqual([]);

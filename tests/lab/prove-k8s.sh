@@ -221,7 +221,9 @@ spec:
 YAML
   on "$CP" 'kubectl rollout status deploy/echo --timeout=120s && kubectl get pods -l app=echo -o wide'
   local ip pod; ip=$(on "$CP" "kubectl get svc echo -o jsonpath='{.spec.clusterIP}'")
-  for n in "${NODES[@]}"; do
+  for n in "${NODES[@]}"; do   # kube-proxy syncs endpoints a moment after the rollout: wait for the first answer
+    on "$n" "for i in \$(seq 60); do curl -s -m 1 -o /dev/null http://$ip/ && exit 0; sleep 0.5; done; exit 1" \
+      || log "$n: ClusterIP $ip did not answer within 30 s"
     log "$n -> ClusterIP $ip: $(on "$n" "for i in \$(seq 12); do curl -s -m 2 http://$ip/; done | sort | uniq -c | tr -s ' \n' ' '")"
     log "$n -> NodePort $(addr "$n"):30080: $(on "$n" "curl -s -m 2 http://$(addr "$n"):30080/")"
   done

@@ -92,6 +92,38 @@ export async function hostsFromCaptureDir(dir: string): Promise<HostFacts[]> {
   return facts;
 }
 
+/** SSH settings of one run: omstack's known_hosts, the host-key policy and run-time secrets (asked once). */
+export interface SshSetup {
+  knownHostsPath: string;
+  knownHosts: KnownHostsFile;
+  policy: HostKeyPolicy;
+  sshOptions: ConstructorParameters<typeof SshConnector>[0];
+}
+
+const setups = new WeakMap<object, Promise<SshSetup>>();
+
+/** One SshSetup per command run (keyed by its flags), so a password read from stdin is read once and reused. */
+export function sshSetup(flags: ProbeFlags): Promise<SshSetup> {
+  let setup = setups.get(flags);
+  if (!setup) {
+    setup = (async () => {
+      const knownHostsPath = flags.knownHosts ?? defaultKnownHostsPath();
+      const knownHosts = await KnownHostsFile.open(knownHostsPath);
+      const policy: HostKeyPolicy = { knownHosts, acceptNew: flags.acceptNewHostKeys, accepted: [] };
+      const secret = flags.passwordStdin ? await readStdinSecret() : null;
+      const sshOptions = {
+        connectTimeoutMs: positiveInt(flags.connectTimeout, "--connect-timeout", 600) * 1000,
+        keepaliveMs: 5000,
+        secrets: runtimeSecrets(secret),
+        hostKeys: policy,
+      };
+      return { knownHostsPath, knownHosts, policy, sshOptions };
+    })();
+    setups.set(flags, setup);
+  }
+  return setup;
+}
+
 /** Probes inventory hosts over SSH (all, or the named ones). */
 export async function probeInventory(rt: Runtime, flags: ProbeFlags, names: string[], loaded?: Inventory): Promise<ProbeResult[]> {
   const inventory = loaded ?? (await loadInventoryFile(flags.inventory!, checkKeyFile));
@@ -101,16 +133,7 @@ export async function probeInventory(rt: Runtime, flags: ProbeFlags, names: stri
     if (unknown.length > 0) throw new OmstackError("E_HOST_UNKNOWN", `not in ${flags.inventory}: ${unknown.join(", ")}`, { remedy: `hosts in the inventory: ${hosts.map((h) => h.name).join(", ")}` });
     hosts = hosts.filter((h) => names.includes(h.name));
   }
-  const knownHostsPath = flags.knownHosts ?? defaultKnownHostsPath();
-  const knownHosts = await KnownHostsFile.open(knownHostsPath);
-  const policy: HostKeyPolicy = { knownHosts, acceptNew: flags.acceptNewHostKeys, accepted: [] };
-  const secret = flags.passwordStdin ? await readStdinSecret() : null;
-  const sshOptions = {
-    connectTimeoutMs: positiveInt(flags.connectTimeout, "--connect-timeout", 600) * 1000,
-    keepaliveMs: 5000,
-    secrets: runtimeSecrets(secret),
-    hostKeys: policy,
-  };
+  const { knownHostsPath, knownHosts, policy, sshOptions } = await sshSetup(flags);
   const connector = new SshConnector(sshOptions);
   const opts = {
     concurrency: positiveInt(flags.concurrency, "--concurrency", 1000),
@@ -137,7 +160,8 @@ export async function probeInventory(rt: Runtime, flags: ProbeFlags, names: stri
   }
   if (policy.accepted.length > 0) {
     await knownHosts.add(policy.accepted);
-    rt.note(`recorded ${policy.accepted.length} new host key(s) in ${knownHostsPath}`);
+    rt.note(`recorded new host key(s) in ${knownHostsPath}`);
+    policy.accepted.length = 0;
   }
   if (flags.captureDir) {
     await Promise.all(results.filter((r) => r.outcomes.length > 0).map((r) => writeCaptures(flags.captureDir!, r.host, r.outcomes)));

@@ -16,6 +16,7 @@ const COMMANDS: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ["probe"], load: async () => (await import("./commands/probe.js")).registerProbe },
   { names: ["preflight"], load: async () => (await import("./commands/preflight.js")).registerPreflight },
   { names: ["plan"], load: async () => (await import("./commands/plan.js")).registerPlan },
+  { names: ["install"], load: async () => (await import("./commands/install.js")).registerInstall },
   { names: ["bundle", "images"], load: async () => (await import("./commands/bundle.js")).registerBundle },
   { names: ["admin"], load: async () => (await import("./commands/admin.js")).registerAdmin },
 ];

@@ -294,6 +294,21 @@ export const CHECKS: readonly CheckSpec[] = [
     why: "a port left in Ethernet mode on one node while the rest run InfiniBand (or the reverse) cannot reach its peers over RDMA",
   },
   {
+    id: "rdma.mixed-fabrics",
+    area: "rdma",
+    title: "One RDMA fabric across the cluster",
+    scope: "host",
+    appliesTo: 'rdma.any(p => p.state == "ACTIVE" && p.linkLayer != null)',
+    // Only an even split warns here; a minority host already fails rdma.link-layer.
+    require: `cluster.rdmaLinkLayerSets.len() <= 1 || cluster.rdmaLinkLayerSets[${SIG}] * 2 != cluster.rdmaHosts`,
+    severity: "warn",
+    required: "one RDMA link layer on every node, or a deliberate split into separate fabrics (cluster: {{ cluster.rdmaLinkLayerSummary }})",
+    found: `{{ ${SIG} }}`,
+    remedy:
+      "if the split is deliberate (e.g. InfiniBand training nodes and RoCE storage nodes), nothing to do: RDMA traffic stays within each fabric and crosses between them over TCP; otherwise set the ports' type with mlxconfig -d <device> set LINK_TYPE_P1=1 (InfiniBand) or 2 (Ethernet) and reboot",
+    why: "InfiniBand and RoCE ports cannot talk RDMA to each other: shuffle and cache traffic between the two halves falls back to TCP",
+  },
+  {
     id: "rdma.mtu",
     area: "rdma",
     title: "Same MTU on RDMA interfaces across nodes",

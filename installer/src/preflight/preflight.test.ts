@@ -108,6 +108,13 @@ const cases: Case[] = [
     remedyContains: "mlxconfig -d <device> set LINK_TYPE_P1=1",
   },
   {
+    id: "rdma.mixed-fabrics",
+    pass: [host("t-01", { rdma: [port("mlx5_0", "InfiniBand")] }), host("t-02", { rdma: [port("mlx5_0", "InfiniBand")] })],
+    fail: [host("t-01", { rdma: [port("mlx5_0", "InfiniBand")] }), host("t-02", { rdma: [port("mlx5_0", "Ethernet")] })],
+    failStatus: "warn",
+    remedyContains: "nothing to do",
+  },
+  {
     id: "rdma.mtu",
     pass: [host("t-01", { nics: [ibNic(4092)] }), host("t-02", { nics: [ibNic(4092)] })],
     fail: [host("t-01", { nics: [ibNic(2044)] }), host("t-02", { nics: [ibNic(4092)] })],
