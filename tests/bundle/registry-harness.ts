@@ -131,7 +131,9 @@ export async function startProxy(upstream: string, rule: ProxyRule): Promise<{ u
           res.end(out);
         } else {
           res.writeHead(pres.statusCode ?? 502, pres.headers);
-          res.write(body.subarray(0, what.dropAfter), () => res.socket?.destroy());
+          // Cut the connection a moment after the partial body left, so the client has stored it (a real mid-blob drop,
+          // not a race between the cut and the client's own write of what it received).
+          res.write(body.subarray(0, what.dropAfter), () => setTimeout(() => res.socket?.destroy(), 500));
         }
       });
     });

@@ -8,7 +8,8 @@
 #   lab.sh status           node, pid, ssh, memory
 #   lab.sh ssh NODE [CMD…]  ssh into a node as root with the lab key
 #   lab.sh stop NODE        clean poweroff of one node (its disks stay): the "node down" fault
-#   lab.sh start NODE       boot a stopped node again
+#   lab.sh kill NODE        power loss: SIGKILL to all of the node's processes at once
+#   lab.sh start NODE       boot a stopped or killed node again
 #   lab.sh rootfs           build the rootfs only (prints its path)
 #   lab.sh env              print shell variables for scripts (LAB_KEY, LAB_KNOWN_HOSTS, node addresses)
 set -euo pipefail
@@ -25,6 +26,7 @@ HOST_ADDR="$SUBNET.254"                             # this machine's address on 
 SUITE=bookworm
 MIRROR=${OMSTACK_LAB_MIRROR:-http://deb.debian.org/debian}
 DATA_SIZE=${OMSTACK_LAB_DATA_SIZE:-20G}             # sparse ext4 image per node for containerd/kubelet/etcd
+EXTRA_DISK_SIZE=${OMSTACK_LAB_DISK_SIZE:-10G}       # sparse, unformatted: a block device for disk probing
 NODE_PACKAGES=(systemd systemd-sysv dbus openssh-server containerd runc containernetworking-plugins
   iptables conntrack socat ethtool iproute2 kmod ca-certificates procps util-linux e2fsprogs
   iputils-ping curl less psmisc)
@@ -197,6 +199,10 @@ start_node() {
   echo "mount $d/data" >>"$STATE/created"
   mkdir -p "$d/data/containerd" "$d/data/kubelet" "$d/data/etcd"
   write_node_files "$node" "$d/upper"
+  # an empty disk for the installer's disk probing: a loop device bound into the node under its own name
+  truncate -s "$EXTRA_DISK_SIZE" "$d/disk1.img"
+  losetup -f --show "$d/disk1.img" >"$d/disk1.dev"
+  echo "loop $(cat "$d/disk1.dev")" >>"$STATE/created"
   mount -t overlay "omk-$node" -o "lowerdir=$rootfs,upperdir=$d/upper,workdir=$d/work" "$d/root"
   echo "mount $d/root" >>"$STATE/created"
   cgroup_create "$node"
@@ -217,7 +223,7 @@ launch_node() {
       --kill-signal=SIGRTMIN+3 --resolv-conf=off --timezone=off --link-journal=no --console=read-only \
       --bind=/dev/kmsg \
       --bind="$d/data/containerd:/var/lib/containerd" --bind="$d/data/kubelet:/var/lib/kubelet" \
-      --bind="$d/data/etcd:/var/lib/etcd" \
+      --bind="$d/data/etcd:/var/lib/etcd" --bind="$(cat "$d/disk1.dev")" \
       /usr/local/sbin/lab-init
   ) </dev/null >>"$d/console.log" 2>&1 &
   local pid=$!
@@ -236,6 +242,11 @@ wait_ssh() {   # waits until every node answers over SSH; prints seconds per nod
 node_alive() {
   local pid start; read -r pid start <"$STATE/$1.pid" 2>/dev/null || return 1
   [[ -n "$pid" && -n "$start" && "$(proc_start "$pid")" == "$start" ]]
+}
+
+node_busy() {   # any process left in the node's cgroups? (SIGKILL on nspawn orphans the node: it keeps running)
+  local d; d=$(cgroup_dirs "$1" | grep /pids/)
+  [[ -d "$d" && -n "$(cat $(find "$d" -name cgroup.procs) 2>/dev/null)" ]]
 }
 
 known_hosts_line() { echo "$(node_addr "$1") $(cut -d' ' -f1,2 "$RUN/$1/upper/etc/ssh/ssh_host_ed25519_key.pub")"; }
@@ -292,7 +303,7 @@ cmd_status() {
   local node pid start sshok
   for node in $(started_nodes); do
     read -r pid start <"$STATE/$node.pid"
-    node_alive "$node" || pid="dead"
+    node_alive "$node" || { node_busy "$node" && pid="orphaned" || pid="stopped"; }
     ssh_node "$node" true 2>/dev/null && sshok=yes || sshok=no
     printf '%-6s %-13s %-8s %-5s %10s %10s\n' "$node" "$(node_addr "$node")" "$pid" "$sshok" \
       "$(($(node_rss_kb "$node") / 1024))" "$(($(node_cgroup_memory "$node") / 1048576))"
@@ -323,6 +334,7 @@ cmd_down() {
       cgroup) cgroup_remove "$what" ;;
       mount) umount "$what" 2>/dev/null || umount -l "$what" 2>/dev/null || log "could not unmount $what" ;;
       dir) [[ "$what" == "$RUN"/* ]] && rm -rf "$what" ;;
+      loop) losetup -d "$what" 2>/dev/null || log "could not detach $what" ;;
       link) ip link del "$what" 2>/dev/null || true ;;
       netns) ip netns del "$what" 2>/dev/null || true ;;
     esac
@@ -335,17 +347,29 @@ cmd_down() {
 cmd_stop() {
   need_root; local node=${1:?usage: lab.sh stop NODE} pid start i
   [[ -f "$STATE/$node.pid" ]] || die "no node $node in this lab; nodes: $(started_nodes | tr '\n' ' ')"
-  node_alive "$node" || { log "$node is not running"; return 0; }
-  read -r pid start <"$STATE/$node.pid"; kill -TERM "$pid"
-  for ((i = 0; i < 200; i++)); do node_alive "$node" || break; sleep 0.2; done
-  node_alive "$node" && { log "$node: not stopped after 40 s, killing"; kill -9 "$pid" 2>/dev/null || true; }
+  if node_alive "$node"; then
+    read -r pid start <"$STATE/$node.pid"; kill -TERM "$pid"
+    for ((i = 0; i < 200; i++)); do node_alive "$node" || break; sleep 0.2; done
+    node_alive "$node" && { log "$node: not stopped after 40 s, killing"; kill -9 "$pid" 2>/dev/null || true; }
+  fi
   cgroup_kill "$node"
   log "$node stopped"
+}
+# kill NODE: power loss — SIGKILL to every process of the node at once (nspawn included), no shutdown
+cmd_kill() {
+  need_root; local node=${1:?usage: lab.sh kill NODE}
+  [[ -f "$STATE/$node.pid" ]] || die "no node $node in this lab; nodes: $(started_nodes | tr '\n' ' ')"
+  local pid start; read -r pid start <"$STATE/$node.pid"
+  node_alive "$node" && kill -9 "$pid" 2>/dev/null
+  cgroup_kill "$node"
+  log "$node killed"
 }
 cmd_start() {
   need_root; local node=${1:?usage: lab.sh start NODE} t0=$SECONDS
   [[ -f "$STATE/$node.pid" ]] || die "no node $node in this lab; nodes: $(started_nodes | tr '\n' ' ')"
   node_alive "$node" && { log "$node is already running"; return 0; }
+  node_busy "$node" && die "$node's nspawn is gone but its processes still run (an orphaned node): run 'lab.sh stop $node' first"
+  ip -n "$NETNS" link del "vb-$node" 2>/dev/null || true    # a killed nspawn leaves its bridge-side veth
   launch_node "$node"; wait_ssh "$node"
   log "$node ssh-ready after $((SECONDS - t0)) s"
 }
@@ -365,5 +389,6 @@ case "${1:-}" in
   env) cmd_env ;;
   stop) shift; cmd_stop "$@" ;;
   start) shift; cmd_start "$@" ;;
-  *) echo "usage: lab.sh up [--nodes N] | down | status | ssh NODE [CMD…] | stop NODE | start NODE | rootfs | env" >&2; exit 2 ;;
+  kill) shift; cmd_kill "$@" ;;
+  *) echo "usage: lab.sh up [--nodes N] | down | status | ssh NODE [CMD…] | stop NODE | kill NODE | start NODE | rootfs | env" >&2; exit 2 ;;
 esac

@@ -160,6 +160,9 @@ phase_cni() {
   done
   for n in "${NODES[@]}"; do
     cidr=${cidrs[$n]}; [[ -n "$cidr" ]] || { log "$n has no podCIDR yet"; continue; }
+    # kubeadm reset leaves cni0 and host-local's leases: after a re-init the node may get another podCIDR and
+    # the bridge plugin then fails ("cni0" already has an IP address different from …)
+    on "$n" "ip -4 -br addr show cni0 2>/dev/null | grep -q ' ${cidr%.*}.1/' || { ip link del cni0 2>/dev/null; rm -rf /var/lib/cni/networks/lab; true; }"
     on "$n" "mkdir -p /etc/cni/net.d && cat >/etc/cni/net.d/10-lab-bridge.conflist" <<EOF
 {"cniVersion":"0.4.0","name":"lab","plugins":[
  {"type":"bridge","bridge":"cni0","isGateway":true,"ipMasq":true,"hairpinMode":true,
