@@ -500,7 +500,14 @@ class Lab implements TestLab {
       }
       await sleep(30);
     }
-    const pid = Number((await readFile(join(r.hostDir, "sshd.pid"), "utf8")).trim());
+    // sshd listens before it writes its PidFile: under load the port answers a moment before sshd.pid exists.
+    let pid = 0;
+    while (!(pid > 0)) {
+      pid = Number((await readFile(join(r.hostDir, "sshd.pid"), "utf8").catch(() => "")).trim());
+      if (pid > 0) break;
+      if (r.exitInfo !== null || Date.now() > deadline) throw new LabError(`test hosts: ${r.spec.name}: sshd accepts connections but wrote no sshd.pid ${r.exitInfo ?? "in time"}`);
+      await sleep(20);
+    }
     if (!isOurSshd(pid, r.sshdConfig)) {
       throw new LabError(`test hosts: ${r.spec.name}: PID ${pid} from sshd.pid is not the host's sshd (${cmdlineOf(pid) ?? "gone"})`);
     }

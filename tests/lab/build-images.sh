@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the container images kubeadm needs as OCI archives, without Docker or a registry: each image is
 # one uncompressed layer holding static binaries we built (tests/lab/build-k8s.sh, CoreDNS, our pause),
-# plus, for kube-proxy, the node rootfs's iptables and the libraries it loads.
+# plus, for kube-proxy, the node rootfs's iptables and the libraries it loads (so it runs as root: chroot, ldd).
 #
 #   tests/lab/build-images.sh [NAME…]  build what is missing into $CACHE/images/*.tar (NAME: kube-apiserver, etcd, pause…)
 #   tests/lab/build-images.sh --list   print "archive-path image-ref" lines
@@ -106,7 +106,6 @@ iptables_tree() {
 
 [[ " $* " == "  " || " $* " =~ \ (coredns|pause|echo)\  ]] && build_small_bins
 mkdir -p "$OUT"
-ROOTFS=${LAB_ROOTFS:-$(ls -d "$CACHE"/rootfs/bookworm-*[0-9a-f] 2>/dev/null | head -1)}
 ONLY=" $* "
 images | while read -r name ref; do
   [[ "$ONLY" == "  " || "$ONLY" == *" $name "* ]] || continue
@@ -120,8 +119,8 @@ images | while read -r name ref; do
     echo) cp "$CACHE/bin/echo/echo" "$tree/echo"; entry='["/echo"]' ;;
   esac
   if [[ $name == kube-proxy ]]; then
-    [[ -d "$ROOTFS" ]] || { echo "build-images: kube-proxy needs the lab rootfs (tests/lab/lab.sh rootfs)" >&2; exit 1; }
-    iptables_tree "$tree" "$ROOTFS"
+    rootfs=${LAB_ROOTFS:-$("$HERE/lab.sh" rootfs)}    # the node rootfs (built if missing): its iptables
+    iptables_tree "$tree" "$rootfs"
   fi
   write_image "$name" "$tree" "$ref" "$entry"
   rm -rf "$tree"

@@ -115,8 +115,8 @@ net_up() {
 
 # ---- cgroups: one directory per node in every v1 hierarchy, under this process's own cgroup --------
 cgroup_dirs() {   # prints "hierarchy-mount path" for each hierarchy the node gets a directory in
-  local node=$1 line id ctrls path mnt
-  while IFS=: read -r id ctrls path; do
+  local node=$1 ctrls path mnt
+  while IFS=: read -r _ ctrls path; do
     [[ -z "$ctrls" ]] && continue                           # the empty cgroup2 line: no usable controllers
     mnt="/sys/fs/cgroup/${ctrls#name=}"
     [[ -d "$mnt" ]] || continue
@@ -133,11 +133,12 @@ cgroup_create() {
     fi
   done
 }
+cgroup_procs() { [[ -d "$1" ]] && find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u; }   # PIDs in a cgroup subtree
 cgroup_kill() {   # kills whatever is left in the node's cgroups (a node killed hard leaves its shims)
   local node=$1 d p
   for d in $(cgroup_dirs "$node"); do
     [[ -d "$d" ]] || continue
-    for p in $(cat $(find "$d" -name cgroup.procs) 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+    for p in $(cgroup_procs "$d"); do kill -9 "$p" 2>/dev/null || true; done
   done
   sleep 0.5
 }
@@ -190,7 +191,7 @@ EOF
 }
 
 start_node() {
-  local node=$1 rootfs=$2 d="$RUN/$node"
+  local node=$1 rootfs=$2 d="$RUN/$1"
   mkdir -p "$d/upper" "$d/work" "$d/root" "$d/data"
   echo "dir $d" >>"$STATE/created"
   truncate -s "$DATA_SIZE" "$d/data.img"
@@ -246,7 +247,7 @@ node_alive() {
 
 node_busy() {   # any process left in the node's cgroups? (SIGKILL on nspawn orphans the node: it keeps running)
   local d; d=$(cgroup_dirs "$1" | grep /pids/)
-  [[ -d "$d" && -n "$(cat $(find "$d" -name cgroup.procs) 2>/dev/null)" ]]
+  [[ -n "$(cgroup_procs "$d")" ]]
 }
 
 known_hosts_line() { echo "$(node_addr "$1") $(cut -d' ' -f1,2 "$RUN/$1/upper/etc/ssh/ssh_host_ed25519_key.pub")"; }
@@ -291,7 +292,7 @@ node_cgroup_memory() {   # bytes charged to the node's memory cgroup (all its pr
 }
 node_rss_kb() {   # sum of RSS of every process in the node's cgroups
   local d p sum=0; d=$(cgroup_dirs "$1" | grep /memory/)
-  for p in $(cat $(find "$d" -name cgroup.procs 2>/dev/null) 2>/dev/null | sort -u); do
+  for p in $(cgroup_procs "$d"); do
     sum=$((sum + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
   done
   echo "$sum"

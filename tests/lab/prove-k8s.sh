@@ -4,6 +4,7 @@
 # kubelet unit, `kubeadm init` on the first node, a CNI (bridge + host-local + node routes), join the others.
 #
 #   tests/lab/prove-k8s.sh [PHASE…]   phases: push containerd images kubelet init join cni workload check (default: all)
+#   HA=1 tests/lab/prove-k8s.sh        every node a control-plane node (stacked etcd, certificates via --upload-certs)
 #
 # Needs: tests/lab/lab.sh up, tests/lab/build-k8s.sh, tests/lab/build-images.sh.
 set -euo pipefail
@@ -11,8 +12,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 LAB="$HERE/lab.sh"
 CACHE=${OMSTACK_LAB_CACHE:-/var/cache/omstack-lab}
 K8S_VERSION=${K8S_VERSION:-v1.34.4}
-read -r K8S_BIN ETCD_BIN < <("$HERE/build-k8s.sh" --print)
-NODES=($("$LAB" env | sed -n 's/^LAB_ADDR_\(LAB[0-9]\)=.*/\1/p' | tr 'A-Z' 'a-z'))
+read -r K8S_BIN _ < <("$HERE/build-k8s.sh" --print)
+mapfile -t NODES < <("$LAB" env | sed -n 's/^LAB_ADDR_\(LAB[0-9]\)=.*/\1/p' | tr 'A-Z' 'a-z')
+((${#NODES[@]})) || { echo "prove: no lab nodes: run tests/lab/lab.sh up first" >&2; exit 1; }
 CP=${NODES[0]}
 CP_ADDR=$("$LAB" env | sed -n "s/^LAB_ADDR_${CP^^}=//p")
 POD_CIDR=198.19.128.0/17        # per-node /24s: lab-created space only
@@ -29,7 +31,7 @@ phase_push() {
   done
   wait
   for n in "${NODES[@]}"; do
-    tar -C "$CACHE/images" -cf - $(cd "$CACHE/images" && ls *.tar) \
+    (cd "$CACHE/images" && tar -cf - ./*.tar) \
       | on "$n" 'rm -rf /root/images && mkdir -p /root/images && tar -C /root/images -xf -' &
   done
   wait
@@ -146,7 +148,7 @@ IGNORE=${IGNORE_PREFLIGHT:+--ignore-preflight-errors=$IGNORE_PREFLIGHT}
 phase_init() {
   kubeadm_config | on "$CP" 'cat >/root/kubeadm.yaml'
   on "$CP" "kubeadm config images list --config /root/kubeadm.yaml"
-  on "$CP" "kubeadm init --config /root/kubeadm.yaml $IGNORE --skip-token-print 2>&1 | tee /root/kubeadm-init.log | grep -vE '^\s*$' | tail -40"
+  on "$CP" "kubeadm init --config /root/kubeadm.yaml $IGNORE ${HA:+--upload-certs} --skip-token-print 2>&1 | tee /root/kubeadm-init.log | grep -vE '^\s*$' | tail -40"
   on "$CP" 'mkdir -p /root/.kube && cp /etc/kubernetes/admin.conf /root/.kube/config'
 }
 
@@ -181,8 +183,12 @@ EOF
 phase_join() {
   local cmd n
   cmd=$(on "$CP" "kubeadm token create --print-join-command")
+  if [[ -n "${HA:-}" ]]; then   # the other nodes join as control-plane nodes (stacked etcd)
+    local key; key=$(on "$CP" "kubeadm init phase upload-certs --upload-certs 2>/dev/null | tail -1")
+    cmd+=" --control-plane --certificate-key $key"
+  fi
   for n in "${NODES[@]:1}"; do
-    on "$n" "$cmd --node-name $n $IGNORE 2>&1 | tail -5" &
+    on "$n" "$cmd --node-name $n ${HA:+--apiserver-advertise-address $(addr "$n")} $IGNORE 2>&1 | tail -5" &
   done
   wait
 }
@@ -195,6 +201,9 @@ phase_workload() {
     on "$n" 'ctr -n k8s.io images import - >/dev/null' <"$CACHE/images/echo.tar" &
   done
   wait
+  # with every node a control-plane node nothing would schedule: lift the NoSchedule taint (as one would on
+  # a small all-in-one cluster)
+  [[ -n "${HA:-}" ]] && on "$CP" 'kubectl taint nodes --all node-role.kubernetes.io/control-plane:NoSchedule- >/dev/null 2>&1 || true'
   on "$CP" 'kubectl apply -f - >/dev/null' <<'YAML'
 apiVersion: apps/v1
 kind: Deployment

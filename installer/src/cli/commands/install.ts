@@ -1,9 +1,12 @@
 // `omstack install`: probe → preflight → plan → the resumable step engine over SSH, journaled in the state directory.
-// Today it lays down the host-preparation steps (swap off, kernel modules, sysctls); the Kubernetes and service steps
-// join the same step list as they land (docs/install.md).
+// On a terminal (no --yes) the wizard asks every answer and saves omstack.yaml; `-c omstack.yaml --yes` repeats it
+// without questions. Both build one InstallConfig and plan through pipelineInputFor, so they plan alike (docs/wizard.md).
+// Today it lays down the host-preparation steps; the Kubernetes and service steps join the same list as they land.
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { OmstackError } from "../../errors.js";
-import { defaultStateDir } from "../../config/paths.js";
+import { defaultKnownHostsPath, defaultStateDir } from "../../config/paths.js";
+import { loadInstallConfig, pipelineInputFor, type InstallConfig } from "../../config/installConfig.js";
 import { execute } from "../../executor/executor.js";
 import { sessionHosts } from "../../executor/contexts.js";
 import { formatEvent } from "../../executor/events.js";
@@ -11,26 +14,162 @@ import { hostPreparationSteps } from "../../steps/index.js";
 import { SshConnector } from "../../adapters/ssh/client.js";
 import { checkKeyFile } from "../../adapters/ssh/keyfile.js";
 import { loadInventoryFile } from "../../inventory/load.js";
-import { addBundleOptions, addFactSourceOptions, addPlanChoiceOptions, type BundleFlags, type FactSourceFlags, type PlanChoiceFlags } from "../options.js";
-import { sshSetup } from "../facts.js";
-import { runPipeline } from "./preflight.js";
+import { preflightAndPlan } from "../../plan/pipeline.js";
+import { loadServiceDir } from "../../preflight/services.fs.js";
+import { addBundleOptions, addFactSourceOptions, addPlanChoiceOptions, defaultServicesDir, planChoices, resolveBundle, validateIgnore, type BundleFlags, type FactSourceFlags, type PlanChoiceFlags } from "../options.js";
+import { probeInventory, sshSetup } from "../facts.js";
 import { preflightFailedError } from "./plan.js";
-import { usageError } from "../runtime.js";
+import { usageError, type Runtime } from "../runtime.js";
 import type { Register } from "../main.js";
 
 interface InstallFlags extends FactSourceFlags, BundleFlags, PlanChoiceFlags {
+  config?: string;
+  yes: boolean;
+  ascii: boolean;
   dryRun: boolean;
   retryFailed: boolean;
   fromStep?: string;
   stateDir?: string;
 }
 
+/** The answers before any question: -c omstack.yaml, or a plain -i inventory with defaults; flags refine either. Null without a file. */
+async function installConfigFrom(flags: InstallFlags, names: string[]): Promise<InstallConfig | null> {
+  const stateDir = flags.stateDir ?? defaultStateDir();
+  let config: InstallConfig;
+  const file = flags.config ?? flags.inventory;
+  if (flags.config) {
+    config = await loadInstallConfig(flags.config, checkKeyFile, { stateDir });
+  } else if (flags.inventory) {
+    const inv = await loadInventoryFile(flags.inventory, checkKeyFile);
+    config = { clusterName: "omstack", hosts: inv.hosts, controlPlanes: null, virtualIP: null, bypassedChecks: [], adminPassword: "generate", bundlePath: null, stateDir };
+  } else return null;
+  const unknown = names.filter((n) => !config.hosts.some((h) => h.name === n));
+  if (unknown.length > 0) throw new OmstackError("E_HOST_UNKNOWN", `not in ${file}: ${unknown.join(", ")}`, { remedy: `hosts in ${file}: ${config.hosts.map((h) => h.name).join(", ")}` });
+  const choices = planChoices(flags);
+  return {
+    ...config,
+    hosts: names.length > 0 ? config.hosts.filter((h) => names.includes(h.name)) : config.hosts,
+    controlPlanes: choices.controlPlanes ?? config.controlPlanes,
+    virtualIP: choices.virtualIP ?? config.virtualIP,
+    bypassedChecks: [...new Set([...config.bypassedChecks, ...flags.ignore])].sort(),
+    bundlePath: flags.bundle ?? config.bundlePath,
+    stateDir: flags.stateDir ?? config.stateDir,
+  };
+}
+
+/** Bundle versions (flags, then the config's bundle) and the service specs: what both paths plan against. */
+async function planningInputs(flags: InstallFlags, config: InstallConfig) {
+  const bundle = await resolveBundle({ ...flags, bundle: config.bundlePath ?? undefined });
+  validateIgnore(config.bypassedChecks, bundle.versions);
+  return { bundle, services: loadServiceDir(flags.services ?? defaultServicesDir()) };
+}
+
+/** `--yes`, no terminal, or machine output: the config as given, refused while a check fails. */
+async function installWithoutQuestions(rt: Runtime, names: string[], flags: InstallFlags): Promise<number> {
+  const config = await installConfigFrom(flags, names);
+  if (!config) throw usageError("omstack install needs an inventory of the hosts to install on", "pass -c omstack.yaml (written by the wizard) or -i omstack.yaml (docs/inventory.md); on a terminal, omstack install alone starts the wizard");
+  const { bundle, services } = await planningInputs(flags, config);
+  const results = await probeInventory(rt, flags, [], { file: flags.config ?? flags.inventory ?? null, hosts: config.hosts });
+  const facts = results.map((r) => r.facts);
+  const { outcomes, plan } = preflightAndPlan(pipelineInputFor(config, facts, bundle.versions, services));
+  const unreachable = facts.filter((f) => !f.reachable);
+  if (outcomes.some((o) => o.status === "fail")) throw preflightFailedError(outcomes);
+  if (unreachable.length > 0) throw new OmstackError("E_PROBE_FAILED", `cannot install: ${unreachable.map((f) => f.host).join(", ")} could not be probed`, { remedy: "fix the connection problems reported above, then run omstack install again" });
+  const specs = new Map(config.hosts.map((h) => [h.name, h]));
+  const connector = new SshConnector((await sshSetup(flags)).sshOptions);
+  const stateDir = config.stateDir;
+  rt.log.info({ stateDir, dryRun: flags.dryRun, hosts: plan.nodes.map((n) => n.host), cluster: config.clusterName }, "install starting");
+  const result = await execute({
+    steps: hostPreparationSteps(),
+    plan,
+    hosts: sessionHosts((host) => {
+      const spec = specs.get(host);
+      if (!spec) throw new OmstackError("E_HOST_UNKNOWN", `${host} is in the plan but not in ${flags.config ?? flags.inventory}`, { remedy: "plan and install from the same inventory" });
+      return connector.open(spec);
+    }),
+    stateDir,
+    dryRun: flags.dryRun,
+    retryFailed: flags.retryFailed,
+    fromStep: flags.fromStep,
+    onEvent: (e) => {
+      rt.log.info({ event: e }, "executor event");
+      for (const line of formatEvent(e)) rt.note(line);
+    },
+  });
+  if (result.error) throw result.error;
+  rt.print({ runId: result.runId, status: result.status, outcomes: result.outcomes, logDir: result.logDir }, () =>
+    flags.dryRun ? "dry-run: nothing was changed.\n" : `install run ${result.runId} ${result.status}; journal in ${stateDir}/install.db${result.logDir ? `, logs in ${result.logDir}` : ""}\n`,
+  );
+  return result.status === "succeeded" ? 0 : 1;
+}
+
+/** On a terminal: the wizard, starting from -c/-i when given (a missing -c file is where the answers will be saved). */
+async function installWithWizard(rt: Runtime, names: string[], flags: InstallFlags): Promise<number> {
+  const configPath = flags.config ?? "omstack.yaml";
+  const fresh = flags.config !== undefined && !existsSync(flags.config);
+  const initial: InstallConfig = (fresh ? null : await installConfigFrom(flags, names)) ?? {
+    clusterName: "omstack",
+    hosts: [],
+    controlPlanes: planChoices(flags).controlPlanes ?? null,
+    virtualIP: planChoices(flags).virtualIP,
+    bypassedChecks: [...new Set(flags.ignore)].sort(),
+    adminPassword: "generate",
+    bundlePath: flags.bundle ?? null,
+    stateDir: flags.stateDir ?? defaultStateDir(),
+  };
+  const { bundle, services } = await planningInputs(flags, initial);
+  const { wireWizard, wholeNumber } = await import("../wizardDeps.js");
+  const wired = await wireWizard({
+    knownHostsPath: flags.knownHosts ?? defaultKnownHostsPath(),
+    acceptNewHostKeys: flags.acceptNewHostKeys,
+    connectTimeoutMs: wholeNumber(flags.connectTimeout, "--connect-timeout", 600) * 1000,
+    concurrency: wholeNumber(flags.concurrency, "--concurrency", 1000),
+    commandTimeoutSec: wholeNumber(flags.commandTimeout, "--command-timeout", 3600),
+    scriptTimeoutMs: wholeNumber(flags.timeout, "--timeout", 36000) * 1000,
+    bundle: bundle.versions,
+    services,
+    configPath,
+    stateDir: initial.stateDir,
+    dryRun: flags.dryRun,
+    logPath: rt.logPath,
+    log: (obj, msg) => rt.log.info(obj, msg),
+  });
+  const [{ render }, { createElement }, { Wizard }, { detectTermCaps }] = await Promise.all([import("ink"), import("react"), import("../../tui/Wizard.js"), import("../../tui/terminal.js")]);
+  const caps = detectTermCaps(process.env, { ascii: flags.ascii }, true);
+  rt.log.info({ configPath, hosts: initial.hosts.map((h) => h.name), caps, dryRun: flags.dryRun }, "wizard starting");
+  let app: ReturnType<typeof render> | null = null;
+  const result = await new Promise<import("../../tui/Wizard.js").WizardResult>((done) => {
+    app = render(createElement(Wizard, { deps: wired.deps, initial, caps, onExit: done }), { exitOnCtrlC: false, patchConsole: false });
+  });
+  app!.unmount();
+  await app!.waitUntilExit();
+  process.stdout.write("\n"); // ink leaves the cursor at the end of its last frame
+  await wired.settled();
+  rt.log.info({ result: result.kind, screen: result.kind === "cancelled" ? result.screen : "done" }, "wizard ended");
+  if (result.kind === "cancelled") {
+    rt.note(
+      result.installStarted
+        ? `stopped during the install; the journal in ${result.config.stateDir} keeps it resumable: run omstack install again (the wizard offers to resume)`
+        : `cancelled at the ${result.screen} screen; nothing was changed`,
+    );
+    return 1;
+  }
+  const last = wired.lastResult();
+  rt.print({ runId: last?.runId ?? null, status: last?.status ?? null, config: configPath, logDir: last?.logDir ?? null }, () =>
+    flags.dryRun ? `dry-run: nothing was changed. Answers saved to ${configPath}.\n` : `install run ${last?.runId} ${last?.status}; answers in ${configPath}; log ${rt.logPath}\n`,
+  );
+  return last?.status === "succeeded" ? 0 : 1;
+}
+
 /** Adds `omstack install` to the program. */
 export const registerInstall: Register = (program: Command, run) => {
   const cmd = program
     .command("install")
-    .description("install on the inventory's hosts in resumable, journaled steps (run it again to resume)")
-    .argument("[host...]", "only these inventory hosts (default: all)");
+    .description("install on the hosts in resumable, journaled steps; on a terminal without --yes a wizard asks the answers (run it again to resume)")
+    .argument("[host...]", "only these hosts of the config (default: all)")
+    .option("-c, --config <file>", "install config (omstack.yaml with hosts: and cluster:, as the wizard writes it)")
+    .option("--yes", "no questions: install what -c (or -i) says, even on a terminal", false)
+    .option("--ascii", "wizard: draw with ASCII only (serial consoles)", false);
   addFactSourceOptions(cmd, { factsFile: false });
   addPlanChoiceOptions(addBundleOptions(cmd))
     .option("--dry-run", "print, per host, every change the install would make; change nothing", false)
@@ -42,49 +181,22 @@ export const registerInstall: Register = (program: Command, run) => {
       [
         "",
         "Examples:",
-        "  omstack install -i omstack.yaml --dry-run",
-        "  omstack install -i omstack.yaml --accept-new-host-keys",
-        "  omstack install -i omstack.yaml --retry-failed        # after fixing what a failed step reported",
+        "  omstack install                                      # on a terminal: the wizard (saves omstack.yaml)",
+        "  omstack install -c omstack.yaml --yes                # repeat the wizard's install without questions",
+        "  omstack install -c omstack.yaml --yes --dry-run",
+        "  omstack install -i inventory.yaml --accept-new-host-keys --yes",
+        "  omstack install -c omstack.yaml --yes --retry-failed # after fixing what a failed step reported",
         "",
-        "Exit codes: 0 installed (or nothing to do), 1 preflight or a step failed (re-run to resume), 2 bad usage or input.",
+        "Exit codes: 0 installed (or nothing to do), 1 preflight or a step failed, or the wizard was left (re-run to resume), 2 bad usage or input.",
       ].join("\n"),
     )
     .action(async (names: string[], flags: InstallFlags) =>
       run("install", async (rt) => {
-        if (!flags.inventory) throw usageError("omstack install needs an inventory of the hosts to install on", "pass -i omstack.yaml (see docs/inventory.md)");
         if (flags.fromCapture) throw usageError("--from-capture plans from saved captures; an install must probe the hosts it changes", "drop --from-capture");
-        const { outcomes, plan, gathered } = await runPipeline(rt, names, flags);
-        const unreachable = gathered.facts.filter((f) => !f.reachable);
-        if (outcomes.some((o) => o.status === "fail")) throw preflightFailedError(outcomes);
-        if (unreachable.length > 0) throw new OmstackError("E_PROBE_FAILED", `cannot install: ${unreachable.map((f) => f.host).join(", ")} could not be probed`, { remedy: "fix the connection problems reported above, then run omstack install again" });
-        const inventory = await loadInventoryFile(flags.inventory, checkKeyFile);
-        const specs = new Map(inventory.hosts.map((h) => [h.name, h]));
-        const { sshOptions } = await sshSetup(flags);
-        const connector = new SshConnector(sshOptions);
-        const stateDir = flags.stateDir ?? defaultStateDir();
-        rt.log.info({ stateDir, dryRun: flags.dryRun, hosts: plan.nodes.map((n) => n.host) }, "install starting");
-        const result = await execute({
-          steps: hostPreparationSteps(),
-          plan,
-          hosts: sessionHosts((host) => {
-            const spec = specs.get(host);
-            if (!spec) throw new OmstackError("E_HOST_UNKNOWN", `${host} is in the plan but not in ${flags.inventory}`, { remedy: "plan and install from the same inventory" });
-            return connector.open(spec);
-          }),
-          stateDir,
-          dryRun: flags.dryRun,
-          retryFailed: flags.retryFailed,
-          fromStep: flags.fromStep,
-          onEvent: (e) => {
-            rt.log.info({ event: e }, "executor event");
-            for (const line of formatEvent(e)) rt.note(line);
-          },
-        });
-        if (result.error) throw result.error;
-        rt.print({ runId: result.runId, status: result.status, outcomes: result.outcomes, logDir: result.logDir }, () =>
-          flags.dryRun ? "dry-run: nothing was changed.\n" : `install run ${result.runId} ${result.status}; journal in ${stateDir}/install.db${result.logDir ? `, logs in ${result.logDir}` : ""}\n`,
-        );
-        return result.status === "succeeded" ? 0 : 1;
+        if (flags.config && flags.inventory) throw usageError("-c and -i both name the hosts; pass one", "use -c omstack.yaml (the wizard's file) or -i for a plain inventory");
+        const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !flags.yes && rt.output === "table";
+        if (interactive && flags.passwordStdin) throw usageError("--password-stdin reads standard input, which the wizard needs for the keyboard", "add --yes to install without questions, or drop --password-stdin (the wizard asks the password)");
+        return interactive ? installWithWizard(rt, names, flags) : installWithoutQuestions(rt, names, flags);
       }),
     );
 };

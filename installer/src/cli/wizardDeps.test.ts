@@ -1,0 +1,48 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Journal } from "../state/journal.js";
+import { bundleView, previousRunOf, wholeNumber, wizardSecrets } from "./wizardDeps.js";
+
+describe("wizard deps", () => {
+  it("previousRunOf: null without a journal or after a success; the newest unfinished apply run otherwise", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "omstack-wdeps-"));
+    expect(previousRunOf(dir, 3)).toBeNull();
+    const j = Journal.open(dir);
+    j.acquireLock("test");
+    const ok = j.startRun({ mode: "apply", options: {}, planHash: null });
+    j.finishRun(ok, "succeeded", 10);
+    expect(previousRunOf(dir, 3)).toBeNull();
+    const bad = j.startRun({ mode: "apply", options: {}, planHash: null });
+    j.stepStarted(bad, { stepId: "host.swap-off", host: "n1", seq: 0 }, "h", null);
+    j.finishRun(bad, "failed", 20);
+    j.close();
+    const prev = previousRunOf(dir, 3);
+    expect(prev).toMatchObject({ runId: bad, status: "failed", stepsDone: 0, stepsTotal: 3 });
+    expect(prev!.startedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+  });
+
+  it("wizardSecrets hands over typed passwords and refuses, with a fix, what was not typed", async () => {
+    const s = wizardSecrets({ sshPassword: "pw", sudoPassword: null, adminPassword: null });
+    await expect(s.sshPassword("root", "10.0.0.1")).resolves.toBe("pw");
+    await expect(s.sudoPassword("n1")).rejects.toMatchObject({ code: "E_SSH_AUTH", remedy: expect.stringContaining("sudo with a password") });
+    await expect(s.keyPassphrase("/k")).rejects.toMatchObject({ code: "E_SSH_AUTH", remedy: expect.stringContaining("ssh-agent") });
+    await expect(wizardSecrets({ sshPassword: null, sudoPassword: null, adminPassword: null }).sshPassword("root", "a")).rejects.toMatchObject({ code: "E_SSH_AUTH" });
+  });
+
+  it("bundleView: a file that is not a bundle becomes an error view, not a crash", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "omstack-wdeps-"));
+    const junk = join(dir, "junk.tar");
+    await writeFile(junk, "this is not a tar file at all\n".repeat(40));
+    const v = await bundleView(junk);
+    expect(v.status).toBe("error");
+    const missing = await bundleView(join(dir, "nope.tar"));
+    expect(missing).toMatchObject({ status: "error", path: join(dir, "nope.tar") });
+  });
+
+  it("wholeNumber refuses what is not a whole number in range", () => {
+    expect(wholeNumber("10", "--concurrency", 100)).toBe(10);
+    for (const bad of ["0", "abc", "1.5", "101"]) expect(() => wholeNumber(bad, "--concurrency", 100)).toThrow(/--concurrency must be a whole number/);
+  });
+});
