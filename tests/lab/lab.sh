@@ -363,6 +363,7 @@ cmd_kill() {
   local pid start; read -r pid start <"$STATE/$node.pid"
   node_alive "$node" && kill -9 "$pid" 2>/dev/null
   cgroup_kill "$node"
+  local i; for ((i = 0; i < 50; i++)); do node_alive "$node" || break; sleep 0.1; done   # until reaped
   log "$node killed"
 }
 cmd_start() {

@@ -233,9 +233,11 @@ spec:
 YAML
   on "$CP" 'kubectl rollout status deploy/echo --timeout=120s && kubectl get pods -l app=echo -o wide'
   local ip pod; ip=$(on "$CP" "kubectl get svc echo -o jsonpath='{.spec.clusterIP}'")
-  for n in "${NODES[@]}"; do   # kube-proxy syncs endpoints a moment after the rollout: wait for the first answer
-    on "$n" "for i in \$(seq 60); do curl -s -m 1 -o /dev/null http://$ip/ && exit 0; sleep 0.5; done; exit 1" \
-      || log "$n: ClusterIP $ip did not answer within 30 s"
+  for n in "${NODES[@]}"; do   # kube-proxy syncs endpoints after the rollout: poll until both pods have answered
+    log "$n: both pods answered the ClusterIP after $(on "$n" "t0=\$(date +%s%N); seen=''; for i in \$(seq 120); do
+        h=\$(curl -s -m 1 http://$ip/) && case \" \$seen \" in *\" \$h \"*) ;; *) seen=\"\$seen \$h\";; esac
+        [ \$(echo \$seen | wc -w) -ge 2 ] && { echo \$(( (\$(date +%s%N) - t0) / 1000000 )) ms; exit 0; }
+        sleep 0.25; done; echo 'NEVER (30 s)'; exit 1")" || FAILED=1
     log "$n -> ClusterIP $ip: $(on "$n" "for i in \$(seq 12); do curl -s -m 2 http://$ip/; done | sort | uniq -c | tr -s ' \n' ' '")"
     log "$n -> NodePort $(addr "$n"):30080: $(on "$n" "curl -s -m 2 http://$(addr "$n"):30080/")"
   done
@@ -248,5 +250,7 @@ phase_check() {
   on "$CP" 'kubectl get nodes -o wide; kubectl get pods -A -o wide'
 }
 
+FAILED=""
 PHASES=("$@"); ((${#PHASES[@]})) || PHASES=(push containerd images kubelet init join cni workload check)
 for p in "${PHASES[@]}"; do log "phase $p"; timed "phase_$p"; done
+[[ -z "${FAILED:-}" ]] || { log "FAILED: a Service did not answer from every pod (see above)"; exit 1; }
