@@ -134,6 +134,9 @@ async function installWithWizard(rt: Runtime, names: string[], flags: InstallFla
     logPath: rt.logPath,
     log: (obj, msg) => rt.log.info(obj, msg),
   });
+  // The wizard only runs on a real terminal (checked by the caller). ink decides once, at import, to draw nothing but
+  // the last frame when a CI variable is set; an operator's shell (or a CI job driving a real pty) may carry one.
+  process.env.CI = "false";
   const [{ render }, { createElement }, { Wizard }, { detectTermCaps }] = await Promise.all([import("ink"), import("react"), import("../../tui/Wizard.js"), import("../../tui/terminal.js")]);
   const caps = detectTermCaps(process.env, { ascii: flags.ascii }, true);
   rt.log.info({ configPath, hosts: initial.hosts.map((h) => h.name), caps, dryRun: flags.dryRun }, "wizard starting");
