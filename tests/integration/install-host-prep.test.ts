@@ -1,7 +1,7 @@
 // Host-preparation steps and the executor against real SSH test hosts: files land in each host's own root for inspection.
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,8 +9,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestHosts } from "../hosts/lab.js";
 import type { TestLab } from "../hosts/types.js";
-import { SshConnector, type Secrets } from "../../installer/src/adapters/ssh/client.js";
-import { KnownHostsFile } from "../../installer/src/adapters/ssh/knownHosts.js";
+import type { SshConnector } from "../../installer/src/adapters/ssh/client.js";
+import { labConnector, snapshotRoot } from "./step-hosts.js";
 import type { HostSpec } from "../../installer/src/inventory/types.js";
 import type { HostSession } from "../../installer/src/probe/ports.js";
 import type { Plan } from "../../installer/src/plan/types.js";
@@ -37,11 +37,6 @@ let payload: string;
 let payloadSum: string;
 const sessions: HostSession[] = [];
 
-const noSecrets: Secrets = {
-  sshPassword: async () => Promise.reject(new Error("no password in tests")),
-  keyPassphrase: async () => undefined,
-  sudoPassword: async () => Promise.reject(new Error("no sudo in tests")),
-};
 
 function plan(hosts: string[]): Plan {
   return {
@@ -80,41 +75,13 @@ function exec(o: Partial<ExecuteOptions<Plan>> & { events?: ExecutorEvent[] } = 
   });
 }
 
-/** Every path under a host's overlay upper dir with its content digest and mode (directories by presence only). */
-function snapshot(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string, rel: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      const r = `${rel}/${name}`;
-      // The machine's root login shell runs pyenv's rehash on every SSH login (not omstack): skip its cache.
-      if (r === "/root/.pyenv") continue;
-      const st = lstatSync(p);
-      if (st.isDirectory()) {
-        out.set(r, "dir");
-        walk(p, r);
-      } else if (st.isSymbolicLink()) out.set(r, `link ${readlinkSync(p)}`);
-      else if (st.isFile()) out.set(r, `${(st.mode & 0o7777).toString(8)} ${createHash("sha256").update(readFileSync(p)).digest("hex")}`);
-      else out.set(r, `special ${st.mode.toString(8)}`);
-    }
-  };
-  walk(root, "");
-  return out;
-}
 
 const inRoot = (host: string, path: string) => join(lab.host(host).rootDir, path);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "omstack-install-it-"));
   lab = await startTestHosts(NAMES.map((name) => ({ name })), { runDir: work });
-  const knownHosts = await KnownHostsFile.open(lab.knownHostsFile);
-  connector = new SshConnector({ connectTimeoutMs: 10_000, keepaliveMs: 5_000, secrets: noSecrets, hostKeys: { knownHosts, acceptNew: false, accepted: [] } });
-  specs = Object.fromEntries(
-    lab.hosts.map((h) => [
-      h.name,
-      { name: h.name, address: h.address, port: h.port, user: h.user, auth: { kind: "key", identityFile: h.identityFile }, sudo: { enabled: false }, bastion: null, roles: [], labels: {}, wipe: [] } satisfies HostSpec,
-    ]),
-  );
+  ({ connector, specs } = await labConnector(lab));
   payload = join(work, "part-0001.bin");
   const data = randomBytes(300 * 1024);
   writeFileSync(payload, data);
@@ -130,7 +97,7 @@ afterAll(async () => {
 
 describe("host preparation over SSH", () => {
   it("dry-run describes every change and writes nothing: no host file changes, no journal", async () => {
-    const before = NAMES.map((h) => snapshot(lab.host(h).rootDir));
+    const before = NAMES.map((h) => snapshotRoot(lab.host(h).rootDir));
     const events: ExecutorEvent[] = [];
     const r = await exec({ dryRun: true, events });
     expect(r.status, JSON.stringify(events.filter((e) => e.type === "step-failed"))).toBe("succeeded");
@@ -140,7 +107,7 @@ describe("host preparation over SSH", () => {
     const sysctl = planned.find((e) => e.stepId === "host.sysctls" && e.host === "prep-01")!;
     expect(sysctl.lines).toContain("  net.core.somaxconn = 4096");
     expect(planned.find((e) => e.stepId === "host.swap-off")!.reason).toMatch(/1 swap line\(s\) active in \/etc\/fstab/);
-    expect(NAMES.map((h) => snapshot(lab.host(h).rootDir))).toEqual(before);
+    expect(NAMES.map((h) => snapshotRoot(lab.host(h).rootDir))).toEqual(before);
     expect(existsSync(join(work, "state", JOURNAL_FILE))).toBe(false);
   });
 
@@ -183,13 +150,13 @@ describe("host preparation over SSH", () => {
   });
 
   it("a second run skips everything and leaves every host byte for byte the same", async () => {
-    const before = NAMES.map((h) => snapshot(lab.host(h).rootDir));
+    const before = NAMES.map((h) => snapshotRoot(lab.host(h).rootDir));
     const events: ExecutorEvent[] = [];
     const r = await exec({ events });
     expect(r.status).toBe("succeeded");
     expect(events.filter((e) => e.type === "step-skipped")).toHaveLength(8);
     expect(events.filter((e) => e.type === "step-started")).toHaveLength(0);
-    expect(NAMES.map((h) => snapshot(lab.host(h).rootDir))).toEqual(before);
+    expect(NAMES.map((h) => snapshotRoot(lab.host(h).rootDir))).toEqual(before);
   });
 
   it("check says done after apply; verify fails once someone reverts a file; the next run repairs only that", async () => {

@@ -1,7 +1,6 @@
 // host.containerd-config and host.kubelet-unit against real SSH test hosts (no systemd, no containerd): exact files in
 // each host's own root, notes instead of restarts, idempotent applies, dry-run without writes, verify after an edit.
-import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -10,8 +9,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestHosts } from "../hosts/lab.js";
 import type { TestLab } from "../hosts/types.js";
-import { SshConnector, type Secrets } from "../../installer/src/adapters/ssh/client.js";
-import { KnownHostsFile } from "../../installer/src/adapters/ssh/knownHosts.js";
+import type { SshConnector } from "../../installer/src/adapters/ssh/client.js";
+import { labConnector, snapshotRoot } from "./step-hosts.js";
 import type { HostSpec } from "../../installer/src/inventory/types.js";
 import type { HostSession } from "../../installer/src/probe/ports.js";
 import type { Plan } from "../../installer/src/plan/types.js";
@@ -67,11 +66,6 @@ let connector: SshConnector;
 let specs: Record<string, HostSpec>;
 const sessions: HostSession[] = [];
 
-const noSecrets: Secrets = {
-  sshPassword: async () => Promise.reject(new Error("no password in tests")),
-  keyPassphrase: async () => undefined,
-  sudoPassword: async () => Promise.reject(new Error("no sudo in tests")),
-};
 
 const PLAN: Plan = {
   formatVersion: 1,
@@ -105,27 +99,6 @@ async function ssh(host: string, command: string): Promise<string> {
   return (await run("ssh", lab.sshArgs(host, [command]))).stdout;
 }
 
-/** Every path under a host's overlay upper dir with its mode and content digest. */
-function snapshot(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string, rel: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      const r = `${rel}/${name}`;
-      // The machine's root login shell runs pyenv's rehash on every SSH login (not omstack): skip its cache.
-      if (r === "/root/.pyenv") continue;
-      const st = lstatSync(p);
-      if (st.isDirectory()) {
-        out.set(r, "dir");
-        walk(p, r);
-      } else if (st.isSymbolicLink()) out.set(r, `link ${readlinkSync(p)}`);
-      else if (st.isFile()) out.set(r, `${(st.mode & 0o7777).toString(8)} ${createHash("sha256").update(readFileSync(p)).digest("hex")}`);
-      else out.set(r, `special ${st.mode.toString(8)}`);
-    }
-  };
-  walk(root, "");
-  return out;
-}
 
 const inRoot = (host: string, path: string) => join(lab.host(host).rootDir, path);
 const notesOf = (events: ExecutorEvent[], host: string) => events.filter((e): e is Extract<ExecutorEvent, { type: "step-note" }> => e.type === "step-note" && e.host === host).map((e) => `${e.stepId}: ${e.message}`);
@@ -140,14 +113,7 @@ async function reader(host: string) {
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "omstack-runtime-it-"));
   lab = await startTestHosts(NAMES.map((name) => ({ name })), { runDir: work });
-  const knownHosts = await KnownHostsFile.open(lab.knownHostsFile);
-  connector = new SshConnector({ connectTimeoutMs: 10_000, keepaliveMs: 5_000, secrets: noSecrets, hostKeys: { knownHosts, acceptNew: false, accepted: [] } });
-  specs = Object.fromEntries(
-    lab.hosts.map((h) => [
-      h.name,
-      { name: h.name, address: h.address, port: h.port, user: h.user, auth: { kind: "key", identityFile: h.identityFile }, sudo: { enabled: false }, bastion: null, roles: [], labels: {}, wipe: [] } satisfies HostSpec,
-    ]),
-  );
+  ({ connector, specs } = await labConnector(lab));
 });
 
 afterAll(async () => {
@@ -158,7 +124,7 @@ afterAll(async () => {
 
 describe("containerd configuration and kubelet unit over SSH", () => {
   it("dry-run describes both steps per host and writes nothing: no host file changes, no journal", async () => {
-    const before = NAMES.map((h) => snapshot(lab.host(h).rootDir));
+    const before = NAMES.map((h) => snapshotRoot(lab.host(h).rootDir));
     const events: ExecutorEvent[] = [];
     const r = await exec({ dryRun: true, events });
     expect(r.status, JSON.stringify(events.filter((e) => e.type === "step-failed"))).toBe("succeeded");
@@ -166,7 +132,7 @@ describe("containerd configuration and kubelet unit over SSH", () => {
     expect(planned.map((e) => `${e.stepId} ${e.host} ${e.willApply}`).sort()).toEqual(["host.containerd-config rt-01 true", "host.containerd-config rt-02 true", "host.kubelet-unit rt-01 true", "host.kubelet-unit rt-02 true"]);
     expect(planned.find((e) => e.stepId === "host.containerd-config")!.lines).toContain("    SystemdCgroup = true");
     expect(planned.find((e) => e.stepId === "host.kubelet-unit" && e.host === "rt-02")!.lines).toContain(`  KUBELET_EXTRA_ARGS="--hostname-override=rt-02 --node-labels=omstack.io/rack=B,topology.kubernetes.io/zone=z2"`);
-    expect(NAMES.map((h) => snapshot(lab.host(h).rootDir))).toEqual(before);
+    expect(NAMES.map((h) => snapshotRoot(lab.host(h).rootDir))).toEqual(before);
     expect(existsSync(join(work, "state", JOURNAL_FILE))).toBe(false);
   });
 
@@ -197,7 +163,7 @@ describe("containerd configuration and kubelet unit over SSH", () => {
   });
 
   it("applying again leaves every host byte for byte the same (directly and through a second run, which skips)", async () => {
-    const before = NAMES.map((h) => snapshot(lab.host(h).rootDir));
+    const before = NAMES.map((h) => snapshotRoot(lab.host(h).rootDir));
     const steps = runtimeSteps();
     for (const h of NAMES) {
       const ctx = await reader(h);
@@ -206,13 +172,13 @@ describe("containerd configuration and kubelet unit over SSH", () => {
         await s.apply(ctx.write);
       }
     }
-    expect(NAMES.map((h) => snapshot(lab.host(h).rootDir))).toEqual(before);
+    expect(NAMES.map((h) => snapshotRoot(lab.host(h).rootDir))).toEqual(before);
     const events: ExecutorEvent[] = [];
     const r = await exec({ events });
     expect(r.status).toBe("succeeded");
     expect(events.filter((e) => e.type === "step-skipped")).toHaveLength(4);
     expect(events.filter((e) => e.type === "step-started")).toHaveLength(0);
-    expect(NAMES.map((h) => snapshot(lab.host(h).rootDir))).toEqual(before);
+    expect(NAMES.map((h) => snapshotRoot(lab.host(h).rootDir))).toEqual(before);
   });
 
   it("verify fails once someone edits a file; check says pending; the next run repairs only that host", async () => {

@@ -151,19 +151,34 @@ class SshSession implements HostSession {
     client.on("close", () => (this.lost ??= "connection closed"));
   }
 
-  async runScript(script: string, timeoutMs: number): Promise<ScriptResult> {
+  /**
+   * The command line that runs `argv` as root: as it is for root, through `sudo -n` (NOPASSWD) or `sudo -S` with the
+   * asked password as the first line of stdin (`prefix`). `plain` is the command for root when it differs from argv.
+   */
+  private async asRoot(argv: string[], plain?: string): Promise<{ useSudo: boolean; command: string; prefix: string }> {
     const useSudo = this.host.sudo.enabled && this.host.user !== "root";
-    let prefix = "";
-    let command = "sh -s";
-    if (useSudo && this.host.sudo.enabled) {
-      if (this.host.sudo.askPassword) {
-        command = "sudo -S -p '' -- sh -s";
-        prefix = (await this.opts.secrets.sudoPassword(this.host.name)) + "\n";
-      } else command = "sudo -n -- sh -s";
-    }
-    const channel: ClientChannel = await new Promise((resolve, reject) => {
+    if (!useSudo || !this.host.sudo.enabled) return { useSudo, command: plain ?? argv.join(" "), prefix: "" };
+    if (!this.host.sudo.askPassword) return { useSudo, command: `sudo -n -- ${argv.join(" ")}`, prefix: "" };
+    return { useSudo, command: `sudo -S -p '' -- ${argv.join(" ")}`, prefix: (await this.opts.secrets.sudoPassword(this.host.name)) + "\n" };
+  }
+
+  private openChannel(command: string): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
       this.client.exec(command, (err, ch) => (err ? reject(new OmstackError("E_SSH_CONNECT", `${this.host.name}: could not open a session: ${err.message}`, { remedy: "check MaxSessions in the host's sshd_config" })) : resolve(ch)));
     });
+  }
+
+  /** A channel closed without an exit status: the connection dropped (host reboot, network cut, keepalive timeout). */
+  private rejectLost(reject: (e: Error) => void, what: string, command: string, stderr: Buffer): void {
+    // Deferred one tick so the client's own error event can say why (`this.lost`).
+    setImmediate(() =>
+      reject(new CommandError("E_SSH_CONNECT", `${this.host.name}: the SSH connection was lost during ${what} (${this.lost ?? "no exit status"})`, command, null, stderr.toString(), { remedy: "check the host's network and uptime (was it rebooted?), then run again" })),
+    );
+  }
+
+  async runScript(script: string, timeoutMs: number): Promise<ScriptResult> {
+    const { useSudo, command, prefix } = await this.asRoot(["sh", "-s"]);
+    const channel = await this.openChannel(command);
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -195,10 +210,7 @@ class SshSession implements HostSession {
         clearTimeout(timer);
         const result = { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode: code ?? null, signal: signal ?? null };
         if ((code === undefined || code === null) && !signal) {
-          // No exit status: the connection dropped (host reboot, network cut, keepalive timeout).
-          setImmediate(() =>
-            reject(new CommandError("E_SSH_CONNECT", `${this.host.name}: the SSH connection was lost during the probe (${this.lost ?? "no exit status"})`, command, null, result.stderr.toString(), { remedy: "check the host's network and uptime (was it rebooted?), then probe it again" })),
-          );
+          this.rejectLost(reject, "the probe", command, result.stderr);
           return;
         }
         if (useSudo && code === 1 && /sudo: (a password is required|a terminal is required|.*incorrect password)/.test(result.stderr.toString())) {
@@ -213,19 +225,8 @@ class SshSession implements HostSession {
 
   /** Runs one command with `stdin` streamed to it (file pushes); sudo as in runScript; output is kept up to 1 MiB per stream. */
   async exec(command: string, opts: { stdin?: Buffer | NodeJS.ReadableStream; timeoutMs: number }): Promise<ScriptResult> {
-    const useSudo = this.host.sudo.enabled && this.host.user !== "root";
-    const quoted = "'" + command.replace(/'/g, `'\\''`) + "'";
-    let prefix = "";
-    let full = command;
-    if (useSudo && this.host.sudo.enabled) {
-      if (this.host.sudo.askPassword) {
-        full = `sudo -S -p '' -- sh -c ${quoted}`;
-        prefix = (await this.opts.secrets.sudoPassword(this.host.name)) + "\n";
-      } else full = `sudo -n -- sh -c ${quoted}`;
-    }
-    const channel: ClientChannel = await new Promise((resolve, reject) => {
-      this.client.exec(full, (err, ch) => (err ? reject(new OmstackError("E_SSH_CONNECT", `${this.host.name}: could not open a session: ${err.message}`, { remedy: "check MaxSessions in the host's sshd_config" })) : resolve(ch)));
-    });
+    const { command: full, prefix } = await this.asRoot(["sh", "-c", "'" + command.replace(/'/g, `'\\''`) + "'"], command);
+    const channel = await this.openChannel(full);
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -251,7 +252,7 @@ class SshSession implements HostSession {
         clearTimeout(timer);
         const result = { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode: code ?? null, signal: signal ?? null };
         if ((code === undefined || code === null) && !signal) {
-          reject(new CommandError("E_SSH_CONNECT", `${this.host.name}: the SSH connection was lost during \`${command}\` (${this.lost ?? "no exit status"})`, command, null, result.stderr.toString(), { host: this.host.name, remedy: "check the host's network and uptime (was it rebooted?), then run again" }));
+          this.rejectLost(reject, `\`${command}\``, command, result.stderr);
           return;
         }
         resolve(result);

@@ -1,6 +1,6 @@
 // lsblk JSON (with or without -b / -O, old and new util-linux) and the plain lsblk table → DiskFacts trees.
 import type { DiskFacts } from "../facts.js";
-import { lines, safely, toInt, type Parsed, type WarningSink } from "./util.js";
+import { lines, safely, type Parsed, type WarningSink } from "./util.js";
 
 const MAX_DEPTH = 32;
 
