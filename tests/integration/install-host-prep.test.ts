@@ -1,5 +1,6 @@
 // Host-preparation steps and the executor against real SSH test hosts: files land in each host's own root for inspection.
 import { execFile } from "node:child_process";
+import { testPlan } from "../../installer/src/plan/testing.js";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -39,15 +40,7 @@ const sessions: HostSession[] = [];
 
 
 function plan(hosts: string[]): Plan {
-  return {
-    formatVersion: 1,
-    bundle: { version: null, cudaVersion: null, kubernetesVersion: null, containerdVersion: null },
-    nodes: hosts.map((host) => ({ host, roles: ["worker"], labels: {}, taints: [], disks: [], rdmaInterface: null, reasons: [] })),
-    services: [],
-    bypassedChecks: [],
-    excluded: [],
-    decisions: [],
-  };
+  return testPlan(hosts);
 }
 
 function prepSteps(): Step<Plan>[] {

@@ -1,6 +1,7 @@
 // host.containerd-config and host.kubelet-unit against real SSH test hosts (no systemd, no containerd): exact files in
 // each host's own root, notes instead of restarts, idempotent applies, dry-run without writes, verify after an edit.
 import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { testNode, testPlan } from "../../installer/src/plan/testing.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -67,15 +68,10 @@ let specs: Record<string, HostSpec>;
 const sessions: HostSession[] = [];
 
 
-const PLAN: Plan = {
-  formatVersion: 1,
-  bundle: { version: null, cudaVersion: null, kubernetesVersion: "v1.34.4", containerdVersion: null },
-  nodes: NAMES.map((host) => ({ host, roles: ["worker"], labels: LABELS[host]!, taints: [], disks: [], rdmaInterface: null, reasons: [] })),
-  services: [],
-  bypassedChecks: [],
-  excluded: [],
-  decisions: [],
-};
+const PLAN: Plan = testPlan(
+  NAMES.map((host) => testNode(host, { labels: LABELS[host]! })),
+  { bundle: { version: null, cudaVersion: null, kubernetesVersion: "v1.34.4", containerdVersion: null } },
+);
 
 function runtimeSteps(): Step<Plan>[] {
   const steps = [hostContainerdConfig({ restrictOomScoreAdj: true }), hostKubeletUnit()];

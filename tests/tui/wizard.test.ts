@@ -50,7 +50,7 @@ function deps(over: Partial<WizardDeps>, saved: { path: string }): WizardDeps {
   };
 }
 
-const initial: InstallConfig = { clusterName: "omstack", hosts: [], controlPlanes: null, virtualIP: null, bypassedChecks: [], adminPassword: "generate", bundlePath: null, stateDir: "/var/lib/omstack" };
+const initial: InstallConfig = { clusterName: "omstack", hosts: [], controlPlanes: null, virtualIP: null, bypassedChecks: [], adminPassword: "generate", bundlePath: null, stateDir: "/var/lib/omstack", network: { podSubnet: null, serviceSubnet: null, controlPlaneEndpoint: null } };
 
 describe("the wizard", () => {
   it("walks Welcome → Done; omstack.yaml reloads to the same InstallConfig and the same Plan", async () => {

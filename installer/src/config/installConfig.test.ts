@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AggregateOmstackError, OmstackError } from "../errors.js";
-import { loadInstallConfig, parseInstallConfig, renderInstallConfig, saveInstallConfig, type InstallConfig } from "./installConfig.js";
+import { cidrProblem, cidrsOverlap, loadInstallConfig, parseInstallConfig, renderInstallConfig, saveInstallConfig, type InstallConfig } from "./installConfig.js";
 
 const noKeyCheck = async () => null;
 const defaults = { stateDir: "/var/lib/omstack" };
@@ -19,6 +19,7 @@ const config: InstallConfig = {
   adminPassword: "generate",
   bundlePath: "/srv/omstack-2026.1-amd64.tar",
   stateDir: "/var/lib/omstack",
+  network: { podSubnet: "10.32.0.0/16", serviceSubnet: "10.96.0.0/12", controlPlaneEndpoint: "10.0.0.240:6443" },
 };
 
 describe("install config (omstack.yaml)", () => {
@@ -80,5 +81,35 @@ describe("install config (omstack.yaml)", () => {
     expect(e3).toMatchObject({ code: "E_CONFIG_WRITE" });
     const e4 = await parseInstallConfig("cluster: [\n", "o.yaml", noKeyCheck, defaults).catch((e: unknown) => e);
     expect(e4).toMatchObject({ code: "E_CONFIG_SYNTAX" });
+  });
+});
+
+describe("install config: cluster network", () => {
+  const text = (extra: string) => `cluster:\n  name: lab\n${extra}hosts:\n  - name: a\n    address: 10.0.0.1\n    user: root\n    agent: true\n`;
+  it("reads podSubnet, serviceSubnet and controlPlaneEndpoint, and defaults them to null", async () => {
+    const c = await parseInstallConfig(text("  podSubnet: 198.19.128.0/17\n  serviceSubnet: 198.19.16.0/20\n  controlPlaneEndpoint: api.lab\n"), "x.yaml", noKeyCheck, defaults);
+    expect(c.network).toEqual({ podSubnet: "198.19.128.0/17", serviceSubnet: "198.19.16.0/20", controlPlaneEndpoint: "api.lab" });
+    expect((await parseInstallConfig(text(""), "x.yaml", noKeyCheck, defaults)).network).toEqual({ podSubnet: null, serviceSubnet: null, controlPlaneEndpoint: null });
+  });
+  it("refuses bad ranges and overlaps with the line and a fix", async () => {
+    const bad = async (extra: string) => {
+      try {
+        await parseInstallConfig(text(extra), "x.yaml", noKeyCheck, defaults);
+      } catch (e) {
+        return (e as Error & { location?: { line: number }; remedy?: string }).message + " | " + ((e as { remedy?: string }).remedy ?? "");
+      }
+      throw new Error("accepted");
+    };
+    expect(await bad("  podSubnet: 10.244.0.0\n")).toMatch(/podSubnet: not an IPv4 CIDR.*CIDR form/);
+    expect(await bad("  podSubnet: 10.244.0.1/16\n")).toMatch(/host bits are set/);
+    expect(await bad("  podSubnet: 10.244.0.0/24\n")).toMatch(/between \/8 and \/22/);
+    expect(await bad("  serviceSubnet: 10.0.0.0/8\n")).toMatch(/between \/12 and \/28/);
+    expect(await bad("  podSubnet: 10.0.0.0/16\n  serviceSubnet: 10.0.128.0/20\n")).toMatch(/overlaps cluster.podSubnet/);
+    expect(await bad("  controlPlaneEndpoint: 'http://x:6443'\n")).toMatch(/host or host:port/);
+  });
+  it("cidr helpers agree with arithmetic", () => {
+    expect(cidrProblem("198.19.128.0/17", 8, 22)).toBeNull();
+    expect(cidrsOverlap("10.0.0.0/24", "10.0.1.0/24")).toBe(false);
+    expect(cidrsOverlap("10.0.0.0/23", "10.0.1.0/24")).toBe(true);
   });
 });

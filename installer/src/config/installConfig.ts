@@ -28,7 +28,19 @@ export interface InstallConfig {
   adminPassword: AdminPasswordPolicy;
   bundlePath: string | null;
   stateDir: string;
+  /** Pod and service ranges and the API endpoint; null fields take the planner's defaults (docs/wizard.md). */
+  network: ClusterNetwork;
 }
+
+/** The operator's network choices for Kubernetes. */
+export interface ClusterNetwork {
+  podSubnet: string | null;
+  serviceSubnet: string | null;
+  controlPlaneEndpoint: string | null;
+}
+
+/** No network choice made: the planner's defaults apply. */
+export const DEFAULT_CLUSTER_NETWORK: ClusterNetwork = Object.freeze({ podSubnet: null, serviceSubnet: null, controlPlaneEndpoint: null });
 
 /** The secrets a run needs, held in memory only (the wizard asks them; `--password-stdin` in scripts). */
 export interface InstallSecrets {
@@ -37,7 +49,7 @@ export interface InstallSecrets {
   adminPassword: string | null;
 }
 
-const CLUSTER_KEYS = ["name", "controlPlanes", "virtualIP", "bypassChecks", "adminPassword", "bundle", "stateDir"] as const;
+const CLUSTER_KEYS = ["name", "controlPlanes", "virtualIP", "bypassChecks", "adminPassword", "bundle", "stateDir", "podSubnet", "serviceSubnet", "controlPlaneEndpoint"] as const;
 /** apiVersion/kind written at the top so a later format can be told apart. */
 export const INSTALL_API_VERSION = "omstack.io/v1";
 const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -130,8 +142,73 @@ function readCluster(ctx: SchemaContext, node: Node | null, rootNode: Node, defa
   const bundlePath = bundleEntry ? readString(ctx, bundleEntry.value, "cluster.bundle") : null;
   const sd = m.get("stateDir");
   const stateDir = sd ? readString(ctx, sd.value, "cluster.stateDir") : defaults.stateDir;
-  if (!ok || clusterName === null || bypassedChecks === null || stateDir === null || (bundleEntry && bundlePath === null)) return null;
-  return { clusterName, controlPlanes, virtualIP, bypassedChecks: [...new Set(bypassedChecks)].sort(), adminPassword, bundlePath, stateDir };
+  const network = readNetwork(ctx, m);
+  if (!ok || clusterName === null || bypassedChecks === null || stateDir === null || (bundleEntry && bundlePath === null) || network === null) return null;
+  return { clusterName, controlPlanes, virtualIP, bypassedChecks: [...new Set(bypassedChecks)].sort(), adminPassword, bundlePath, stateDir, network };
+}
+
+/** podSubnet / serviceSubnet (IPv4 CIDRs that do not overlap) and controlPlaneEndpoint (host or host:port). */
+function readNetwork(ctx: SchemaContext, m: Map<string, { value: Node | null }>): ClusterNetwork | null {
+  let ok = true;
+  const cidr = (key: "podSubnet" | "serviceSubnet", minPrefix: number, maxPrefix: number, example: string): string | null => {
+    const e = m.get(key);
+    if (!e) return null;
+    const v = readString(ctx, e.value, `cluster.${key}`);
+    if (v === null) return (ok = false), null;
+    const problem = cidrProblem(v, minPrefix, maxPrefix);
+    if (problem) {
+      ctx.report(e.value, `cluster.${key}`, `cluster.${key}: ${problem}, found "${v}"`, `write an IPv4 range in CIDR form, e.g. ${example}`);
+      ok = false;
+      return null;
+    }
+    return v;
+  };
+  const podSubnet = cidr("podSubnet", 8, 22, "10.244.0.0/16 (each node gets a /24 from it)");
+  const serviceSubnet = cidr("serviceSubnet", 12, 28, "10.96.0.0/12");
+  if (podSubnet && serviceSubnet && cidrsOverlap(podSubnet, serviceSubnet)) {
+    ctx.report(m.get("serviceSubnet")!.value, "cluster.serviceSubnet", `cluster.serviceSubnet ${serviceSubnet} overlaps cluster.podSubnet ${podSubnet}`, "choose two ranges that do not overlap, and neither may contain the hosts' own addresses");
+    ok = false;
+  }
+  let controlPlaneEndpoint: string | null = null;
+  const ep = m.get("controlPlaneEndpoint");
+  if (ep) {
+    const v = readString(ctx, ep.value, "cluster.controlPlaneEndpoint");
+    const mm = v === null ? null : /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(v);
+    if (v === null || !mm || (mm[2] !== undefined && (Number(mm[2]) < 1 || Number(mm[2]) > 65535))) {
+      if (v !== null) ctx.report(ep.value, "cluster.controlPlaneEndpoint", `cluster.controlPlaneEndpoint must be host or host:port, found "${v}"`, "name the load balancer or virtual IP in front of the API servers, e.g. 10.0.0.240:6443");
+      ok = false;
+    } else controlPlaneEndpoint = v;
+  }
+  return ok ? { podSubnet, serviceSubnet, controlPlaneEndpoint } : null;
+}
+
+/** Why a string is not an IPv4 CIDR with a prefix in [min, max] and no host bits set, or null. */
+export function cidrProblem(v: string, minPrefix: number, maxPrefix: number): string | null {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(v);
+  if (!m || isIP(m[1]!) !== 4) return "not an IPv4 CIDR";
+  const prefix = Number(m[2]);
+  if (prefix < minPrefix || prefix > maxPrefix) return `the prefix must be between /${minPrefix} and /${maxPrefix}`;
+  const base = ipv4ToInt(m[1]!);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  if ((base & ~mask) >>> 0 !== 0) return "host bits are set (the address is not the start of the range)";
+  return null;
+}
+
+function ipv4ToInt(a: string): number {
+  return a.split(".").reduce((n, o) => ((n << 8) | Number(o)) >>> 0, 0);
+}
+
+/** True when two valid IPv4 CIDRs share an address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const range = (c: string): [number, number] => {
+    const [ip, p] = c.split("/");
+    const size = 2 ** (32 - Number(p));
+    const start = ipv4ToInt(ip!);
+    return [start, start + size - 1];
+  };
+  const [a0, a1] = range(a);
+  const [b0, b1] = range(b);
+  return a0 <= b1 && b0 <= a1;
 }
 
 function authFields(auth: AuthMethod): Record<string, unknown> {
@@ -157,6 +234,9 @@ export function renderInstallConfig(config: InstallConfig): string {
       ...(config.bundlePath ? { bundle: config.bundlePath } : {}),
       stateDir: config.stateDir,
       bypassChecks: [...config.bypassedChecks].sort(),
+      ...(config.network.podSubnet ? { podSubnet: config.network.podSubnet } : {}),
+      ...(config.network.serviceSubnet ? { serviceSubnet: config.network.serviceSubnet } : {}),
+      ...(config.network.controlPlaneEndpoint ? { controlPlaneEndpoint: config.network.controlPlaneEndpoint } : {}),
     },
     hosts: config.hosts.map((h) => ({
       name: h.name,
@@ -193,6 +273,7 @@ export function pipelineInputFor(config: InstallConfig, facts: readonly HostFact
     inventory: {
       hosts: config.hosts.map((h) => ({
         name: h.name,
+        address: h.address,
         ...(h.roles.length ? { roles: h.roles } : {}),
         ...(Object.keys(h.labels).length ? { labels: h.labels } : {}),
         ...(h.wipe.length ? { wipe: h.wipe } : {}),
@@ -202,6 +283,13 @@ export function pipelineInputFor(config: InstallConfig, facts: readonly HostFact
     bundle,
     services,
     ignore: [...config.bypassedChecks].sort(),
-    options: { ...(config.controlPlanes !== null ? { controlPlanes: config.controlPlanes } : {}), virtualIP: config.virtualIP },
+    options: {
+      ...(config.controlPlanes !== null ? { controlPlanes: config.controlPlanes } : {}),
+      virtualIP: config.virtualIP,
+      clusterName: config.clusterName,
+      ...(config.network.podSubnet ? { podSubnet: config.network.podSubnet } : {}),
+      ...(config.network.serviceSubnet ? { serviceSubnet: config.network.serviceSubnet } : {}),
+      ...(config.network.controlPlaneEndpoint ? { controlPlaneEndpoint: config.network.controlPlaneEndpoint } : {}),
+    },
   };
 }

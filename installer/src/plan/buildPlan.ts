@@ -1,4 +1,5 @@
 // buildPlan: inventory + facts + bundle + services (+ preflight outcomes) → Plan. Pure and deterministic.
+import { isIP } from "node:net";
 import type { Outcome } from "../preflight/preflight.js";
 import { evaluateServices, type ServiceResult, type ServiceSpec } from "../preflight/services.js";
 import type { HostFacts, RdmaPortFacts } from "../probe/facts.js";
@@ -13,8 +14,22 @@ export interface PlanInput {
   bundle: { version?: string | null; cudaVersion: string | null; kubernetesVersion: string | null; containerdVersion: string | null };
   services: readonly ServiceSpec[];
   preflight?: readonly Outcome[];
-  options?: { controlPlanes?: 1 | 3; virtualIP?: string | null };
+  options?: PlanOptions;
 }
+
+/** The operator's cluster choices (omstack.yaml `cluster:` / flags); every field has a default. */
+export interface PlanOptions {
+  controlPlanes?: 1 | 3;
+  virtualIP?: string | null;
+  clusterName?: string;
+  podSubnet?: string;
+  serviceSubnet?: string;
+  /** host[:port] of a load balancer or VIP in front of the API servers. */
+  controlPlaneEndpoint?: string | null;
+}
+
+/** Defaults kubeadm users know (kubeadm's service subnet, the common flannel/Calico pod range). */
+export const DEFAULT_NETWORK = { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12", nodeCidrMaskSize: 24, dnsDomain: "cluster.local" } as const;
 
 const CP_TAINT = "node-role.kubernetes.io/control-plane:NoSchedule";
 const GPU_TAINT = "nvidia.com/gpu=present:NoSchedule";
@@ -79,19 +94,70 @@ export function buildPlan(input: PlanInput): Plan {
     for (const [k, v] of Object.entries(h?.labels ?? {})) labels[k.includes("/") ? k : `omstack.io/${k}`] = labelValue(v);
     const rdma = rdmaInterface(f, rdmaShuffle?.hosts.includes(f.host) ?? false);
     if (rdma.reason) reasons.push(rdma.reason);
-    return { host: f.host, roles: order([...r]), labels: sortKeys(labels), taints, disks, rdmaInterface: rdma.name, reasons };
+    const address = nodeAddress(f, h?.address);
+    if (address.reason) reasons.push(address.reason);
+    const restrictOomScoreAdj = f.system.capSysResource === false;
+    if (restrictOomScoreAdj) reasons.push("root lacks CAP_SYS_RESOURCE here (a container host): containerd will not lower oom_score_adj");
+    return { host: f.host, roles: order([...r]), labels: sortKeys(labels), taints, disks, rdmaInterface: rdma.name, address: address.ip, restrictOomScoreAdj, reasons };
   });
+  const cluster = planCluster(input, nodes, facts, decisions);
 
   const services: PlanService[] = svc.map((s) => ({ name: s.name, enabled: s.enabled, reason: s.reason, values: serviceValues(s, nodes, input.options?.virtualIP ?? null) }));
   const bypassedChecks = [...new Set((input.preflight ?? []).filter((o) => o.status === "bypassed").map((o) => o.checkId))].sort();
   return {
     formatVersion: 1,
     bundle: { version: input.bundle.version ?? null, cudaVersion: input.bundle.cudaVersion, kubernetesVersion: input.bundle.kubernetesVersion, containerdVersion: input.bundle.containerdVersion },
+    cluster,
     nodes,
     services,
     bypassedChecks,
     excluded,
     decisions,
+  };
+}
+
+/** The node's Kubernetes address: the inventory address when it is an IP the host has, else the host's first global IPv4. */
+function nodeAddress(f: HostFacts, inventoryAddress: string | undefined): { ip: string | null; reason: string | null } {
+  const own = f.nics.flatMap((n) => n.addresses.map((a) => a.split("/")[0]!));
+  if (inventoryAddress && isIP(inventoryAddress) !== 0) {
+    if (own.length === 0 || own.includes(inventoryAddress)) return { ip: inventoryAddress, reason: null };
+    return { ip: inventoryAddress, reason: `node address ${inventoryAddress} (the inventory address) is not on any of the host's interfaces (${own.join(", ")}): reached through NAT?` };
+  }
+  const v4 = own.find((a) => isIP(a) === 4 && !a.startsWith("127.") && !a.startsWith("169.254."));
+  if (v4) return { ip: v4, reason: `node address ${v4}: the first global IPv4 of the host${inventoryAddress ? ` (the inventory names it ${inventoryAddress})` : ""}` };
+  return { ip: null, reason: "no IPv4 address found for the node: set an IP as its inventory address" };
+}
+
+/** kubeadm's cluster settings from the operator's options, the bundle and what the nodes are. */
+function planCluster(input: PlanInput, nodes: PlanNode[], facts: HostFacts[], decisions: string[]): Plan["cluster"] {
+  const o = input.options ?? {};
+  const firstCp = nodes.find((n) => n.roles.includes("control-plane")) ?? null;
+  const cpCount = nodes.filter((n) => n.roles.includes("control-plane")).length;
+  let endpoint: string | null = null;
+  if (o.controlPlaneEndpoint) {
+    endpoint = /:\d+$/.test(o.controlPlaneEndpoint) && isIP(o.controlPlaneEndpoint) !== 6 ? o.controlPlaneEndpoint : `${o.controlPlaneEndpoint}:6443`;
+    decisions.push(`API endpoint ${endpoint} (from the config)`);
+  } else if (firstCp?.address) {
+    endpoint = `${firstCp.address.includes(":") ? `[${firstCp.address}]` : firstCp.address}:6443`;
+    decisions.push(
+      `API endpoint ${endpoint} (the first control plane, ${firstCp.host})` +
+        (cpCount > 1 ? "; with several control planes this address is a single point of failure: set cluster.controlPlaneEndpoint to a load balancer or VIP" : ""),
+    );
+  }
+  const v1 = facts.filter((f) => f.system.cgroupVersion === 1).map((f) => f.host);
+  if (v1.length > 0) decisions.push(`cgroup v1 on ${v1.join(", ")}: the kubelet is told to accept it (failCgroupV1: false); Kubernetes supports v1 in maintenance mode only`);
+  const podSubnet = o.podSubnet ?? DEFAULT_NETWORK.podSubnet;
+  const serviceSubnet = o.serviceSubnet ?? DEFAULT_NETWORK.serviceSubnet;
+  return {
+    name: o.clusterName ?? "omstack",
+    kubernetesVersion: input.bundle.kubernetesVersion,
+    controlPlaneEndpoint: endpoint,
+    podSubnet,
+    serviceSubnet,
+    nodeCidrMaskSize: DEFAULT_NETWORK.nodeCidrMaskSize,
+    allowCgroupV1: v1.length > 0,
+    kubeProxyMode: "iptables",
+    dnsDomain: DEFAULT_NETWORK.dnsDomain,
   };
 }
 

@@ -3,6 +3,8 @@
 /** One inventory host as the planner needs it; `roles` and `wipe` are the operator's overrides. */
 export interface PlanInventoryHost {
   name: string;
+  /** How the installer reaches the host (IP or DNS name); an IP becomes the node's Kubernetes address. */
+  address?: string;
   roles?: string[];
   /** Free-form labels; `rack` (or `topology.kubernetes.io/zone`) spreads control planes. */
   labels?: Record<string, string>;
@@ -29,7 +31,27 @@ export interface PlanNode {
   taints: string[];
   disks: PlanDisk[];
   rdmaInterface: string | null;
+  /** The node's Kubernetes address (kubelet --node-ip, the API server's advertise address); null when none was found. */
+  address: string | null;
+  /** containerd must not lower oom_score_adj where root lacks CAP_SYS_RESOURCE (some container hosts). */
+  restrictOomScoreAdj: boolean;
   reasons: string[];
+}
+
+/** Cluster-wide Kubernetes settings: what kubeadm's configuration is generated from. */
+export interface PlanCluster {
+  name: string;
+  kubernetesVersion: string | null;
+  /** host:port every node reaches the API server at (the operator's endpoint, else the first control plane). */
+  controlPlaneEndpoint: string | null;
+  podSubnet: string;
+  serviceSubnet: string;
+  /** Size of each node's pod range (podCIDR) carved from podSubnet. */
+  nodeCidrMaskSize: number;
+  /** The kubelet's failCgroupV1 is set false when a node runs cgroup v1 (Kubernetes ≥ 1.35 refuses v1 otherwise). */
+  allowCgroupV1: boolean;
+  kubeProxyMode: "iptables" | "ipvs";
+  dnsDomain: string;
 }
 
 export interface PlanService {
@@ -42,6 +64,7 @@ export interface PlanService {
 export interface Plan {
   formatVersion: 1;
   bundle: { version: string | null; cudaVersion: string | null; kubernetesVersion: string | null; containerdVersion: string | null };
+  cluster: PlanCluster;
   nodes: PlanNode[];
   services: PlanService[];
   bypassedChecks: string[];

@@ -89,6 +89,10 @@ export interface SystemFacts {
   varFreeBytes: number | null;
   kernelModules: string[];
   listeningPorts: { proto: "tcp" | "udp"; address: string; port: number }[];
+  /** 1 (cgroup v1 or hybrid) or 2 (unified): Kubernetes ≥ 1.35 refuses v1 unless the kubelet is told otherwise. Absent in older captures. */
+  cgroupVersion?: 1 | 2 | null;
+  /** Whether root on the host holds CAP_SYS_RESOURCE (not in some containers): containerd must then not lower oom_score_adj. */
+  capSysResource?: boolean | null;
 }
 
 /** A non-fatal problem met while reading a capture: the facts that could be read are still returned. */
@@ -162,6 +166,8 @@ export function emptyFacts(host: string): HostFacts {
       varFreeBytes: null,
       kernelModules: [],
       listeningPorts: [],
+      cgroupVersion: null,
+      capSysResource: null,
     },
     warnings: [],
     missingTools: [],

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { OmstackError } from "../../errors.js";
 import { defaultKnownHostsPath, defaultStateDir } from "../../config/paths.js";
-import { loadInstallConfig, pipelineInputFor, type InstallConfig } from "../../config/installConfig.js";
+import { DEFAULT_CLUSTER_NETWORK, loadInstallConfig, pipelineInputFor, type InstallConfig } from "../../config/installConfig.js";
 import { execute } from "../../executor/executor.js";
 import { sessionHosts } from "../../executor/contexts.js";
 import { formatEvent } from "../../executor/events.js";
@@ -41,7 +41,7 @@ async function installConfigFrom(flags: InstallFlags, names: string[]): Promise<
     config = await loadInstallConfig(flags.config, checkKeyFile, { stateDir });
   } else if (flags.inventory) {
     const inv = await loadInventoryFile(flags.inventory, checkKeyFile);
-    config = { clusterName: "omstack", hosts: inv.hosts, controlPlanes: null, virtualIP: null, bypassedChecks: [], adminPassword: "generate", bundlePath: null, stateDir };
+    config = { clusterName: "omstack", hosts: inv.hosts, controlPlanes: null, virtualIP: null, bypassedChecks: [], adminPassword: "generate", bundlePath: null, stateDir, network: DEFAULT_CLUSTER_NETWORK };
   } else return null;
   const unknown = names.filter((n) => !config.hosts.some((h) => h.name === n));
   if (unknown.length > 0) throw new OmstackError("E_HOST_UNKNOWN", `not in ${file}: ${unknown.join(", ")}`, { remedy: `hosts in ${file}: ${config.hosts.map((h) => h.name).join(", ")}` });
@@ -114,6 +114,7 @@ async function installWithWizard(rt: Runtime, names: string[], flags: InstallFla
     virtualIP: planChoices(flags).virtualIP,
     bypassedChecks: [...new Set(flags.ignore)].sort(),
     adminPassword: "generate",
+    network: DEFAULT_CLUSTER_NETWORK,
     bundlePath: flags.bundle ?? null,
     stateDir: flags.stateDir ?? defaultStateDir(),
   };

@@ -12,6 +12,7 @@ import { parseLsblk } from "./lsblk.js";
 import { parseLspci } from "./lspci.js";
 import { parseMeminfo } from "./meminfo.js";
 import { parseModules } from "./modules.js";
+import { parseCapSysResource, parseCgroupFs } from "./kernelFeatures.js";
 import { parseNetSpeed } from "./netSpeed.js";
 import { parseNvcc } from "./nvcc.js";
 import type { NvidiaSmiFacts } from "./nvidiaSmi.js";
@@ -147,6 +148,10 @@ function fill(facts: HostFacts, captures: Captures, warnings: ProbeWarning[]): v
   if (modText !== undefined) facts.system.kernelModules = take(parseModules(modText));
   const ssText = get("ss-listen.txt");
   if (ssText !== undefined) facts.system.listeningPorts = take(parseSs(ssText));
+  const cgText = get("cgroup-fs.txt");
+  if (cgText !== undefined) facts.system.cgroupVersion = take(parseCgroupFs(cgText));
+  const capText = get("capabilities.txt");
+  if (capText !== undefined) facts.system.capSysResource = take(parseCapSysResource(capText));
 
   function firstWithGpus(order: [string, (t: string) => Parsed<NvidiaSmiFacts>][]): NvidiaSmiFacts | null {
     let firstParsed: NvidiaSmiFacts | null = null;

@@ -1,5 +1,6 @@
 // Host-preparation steps on in-memory hosts: pure helpers, bad settings, and the branches a test host cannot show.
 import { describe, expect, it } from "vitest";
+import { testNode, testPlan } from "../../plan/testing.js";
 import { MemoryHosts } from "../../executor/testing/memoryHosts.js";
 import type { StepIo } from "../../executor/ports.js";
 import { activeFstabSwapLines, activeSwaps, commentSwapLines, hostSwapOff, SWAP_COMMENT } from "./swap-off.js";
@@ -128,7 +129,7 @@ describe("host.push-files", () => {
     const sha = createHash("sha256").update(content).digest("hex");
     hosts.put("a", "/opt/p", content, { mode: 0o600 });
     const step = hostPushFiles({ files: [{ source: "/nonexistent", dest: "/opt/p", sha256: sha, mode: 0o644, hosts: ["a"] }] });
-    const plan = { formatVersion: 1 as const, bundle: { version: null, cudaVersion: null, kubernetesVersion: null, containerdVersion: null }, nodes: ["a", "b"].map((host) => ({ host, roles: [], labels: {}, taints: [], disks: [], rdmaInterface: null, reasons: [] })), services: [], bypassedChecks: [], excluded: [], decisions: [] };
+    const plan = testPlan([testNode("a", { roles: [] }), testNode("b", { roles: [] })]);
     expect(step.targets(plan)).toEqual(["a"]);
     const h = await hosts.open("a");
     expect(await step.check(h.reader(io()))).toEqual({ pending: "/opt/p: different mode" });

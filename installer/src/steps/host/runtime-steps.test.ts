@@ -1,6 +1,7 @@
 // host.containerd-config and host.kubelet-unit on in-memory hosts: exact texts, bad settings, and the systemd branches
 // (restart / daemon-reload once per change, finished after a crash) that the SSH test hosts cannot show.
 import { describe, expect, it } from "vitest";
+import { testNode, testPlan } from "../../plan/testing.js";
 import { MemoryHosts } from "../../executor/testing/memoryHosts.js";
 import type { StepIo } from "../../executor/ports.js";
 import type { Plan } from "../../plan/types.js";
@@ -19,15 +20,7 @@ import { hostPreparationSteps } from "../index.js";
 const io = (notes: string[] = []): StepIo => ({ log: () => {}, note: (m) => notes.push(m) });
 
 function plan(nodes: { host: string; labels?: Record<string, string> }[]): Plan {
-  return {
-    formatVersion: 1,
-    bundle: { version: null, cudaVersion: null, kubernetesVersion: null, containerdVersion: null },
-    nodes: nodes.map((n) => ({ host: n.host, roles: ["worker"], labels: n.labels ?? {}, taints: [], disks: [], rdmaInterface: null, reasons: [] })),
-    services: [],
-    bypassedChecks: [],
-    excluded: [],
-    decisions: [],
-  };
+  return testPlan(nodes.map((n) => testNode(n.host, { labels: n.labels ?? {} })));
 }
 
 /** A memory host where systemd is PID 1 and systemctl exists. */
