@@ -324,3 +324,36 @@ describe("journal and local lock", () => {
     expect(e.outputTail.endsWith("line 49")).toBe(true);
   });
 });
+
+describe("executor: peers", () => {
+  it("lets a step on one host read and write another host of the install, logged in the step's host log, never writing in a dry run", async () => {
+    hosts.put("h1", "/etc/token", "secret-join-token\n");
+    const joinLike: Step<ToyPlan> = {
+      id: "peer.join",
+      title: "join through h1",
+      targets: () => ["h2", "h3"],
+      async check(ctx) {
+        return (await ctx.exists("/joined")) ? "done" : { pending: "not joined" };
+      },
+      async apply(ctx) {
+        const cp = await ctx.peer("h1");
+        const token = await cp.readText("/etc/token");
+        await cp.writeFile(`/issued/${ctx.host}`, "1");
+        await ctx.writeFile("/joined", token ?? "none");
+      },
+      async verify(ctx) {
+        const cp = await ctx.peer("h1");
+        if (!(await cp.exists(`/issued/${ctx.host}`))) throw new Error("h1 did not record the join");
+      },
+      describe: (ctx) => [`join ${ctx.host} through h1`],
+    };
+    const dry = await run([joinLike], { dryRun: true });
+    expect(dry.status).toBe("succeeded");
+    expect(hosts.writerRequests.get("h1") ?? 0).toBe(0);
+    const r = await run([joinLike]);
+    expect(r.status).toBe("succeeded");
+    expect(hosts.text("h2", "/joined")).toBe("secret-join-token\n");
+    expect(hosts.text("h1", "/issued/h3")).toBe("1");
+    expect(hosts.text("h1", "/issued/h2")).toBe("1");
+  });
+});

@@ -1,5 +1,6 @@
 // Host-preparation steps and the executor against real SSH test hosts: files land in each host's own root for inspection.
 import { execFile } from "node:child_process";
+import { soloReader, soloWriter } from "../../installer/src/executor/testing/solo.js";
 import { testPlan } from "../../installer/src/plan/testing.js";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, writeFileSync } from "node:fs";
@@ -157,7 +158,7 @@ describe("host preparation over SSH", () => {
     sessions.push(session);
     const handle = sessionHandle("prep-02", session);
     const notes: string[] = [];
-    const reader = handle.reader({ log: () => {}, note: (m) => notes.push(m) });
+    const reader = soloReader(handle.reader({ log: () => {}, note: (m) => notes.push(m) }));
     const steps = prepSteps();
     for (const s of steps) expect(await s.check(reader), s.id).toBe("done");
 

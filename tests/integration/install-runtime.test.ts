@@ -1,6 +1,7 @@
 // host.containerd-config and host.kubelet-unit against real SSH test hosts (no systemd, no containerd): exact files in
 // each host's own root, notes instead of restarts, idempotent applies, dry-run without writes, verify after an edit.
 import { existsSync, lstatSync, readFileSync } from "node:fs";
+import { soloReader, soloWriter } from "../../installer/src/executor/testing/solo.js";
 import { testNode, testPlan } from "../../installer/src/plan/testing.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { execFile } from "node:child_process";
@@ -103,7 +104,7 @@ async function reader(host: string) {
   const session = await connector.open(specs[host]!);
   sessions.push(session);
   const handle = sessionHandle(host, session);
-  return { read: handle.reader({ log: () => {}, note: () => {} }), write: handle.writer({ log: () => {}, note: () => {} }) };
+  return { read: soloReader(handle.reader({ log: () => {}, note: () => {} })), write: soloWriter(handle.writer({ log: () => {}, note: () => {} })) };
 }
 
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { AggregateOmstackError, CommandError, OmstackError, isOmstackError } fro
 import { Journal } from "../state/journal.js";
 import { HOST_LOCK_DIR, acquireHostLock, releaseHostLock, type HostLockOwner } from "../state/hostLock.js";
 import { FileRunLogs, MemoryRunLogs } from "../state/runLogs.js";
-import { CLUSTER_TARGET, type Step } from "../steps/types.js";
+import { CLUSTER_TARGET, type ReadCtx, type Step, type StepReadCtx, type StepWriteCtx, type WriteCtx } from "../steps/types.js";
 import type { Plan } from "../plan/types.js";
 import { blockingFailures, journalVerdict } from "./decide.js";
 import type { ExecutorEvent, FailureInfo } from "./events.js";
@@ -146,6 +146,24 @@ export async function execute<P = Plan>(opts: ExecuteOptions<P>): Promise<Execut
       return entry.owner;
     };
 
+    // Another host of the install, for a step that needs it (a join reads the control plane); logged in the step's host log.
+    const peerIo = (stepId: string, logHost: string, peer: string): StepIo => ({
+      log: (l) => logs.write(logHost, `[${stepId}] (${peer}) ${l}`),
+      note: (m) => emit({ type: "step-note", stepId, host: peer, message: m }),
+    });
+    const stepReader = (base: ReadCtx, stepId: string, logHost: string): StepReadCtx =>
+      Object.freeze({ ...base, peer: async (peer: string) => (await openHandle(peer)).reader(peerIo(stepId, logHost, peer)) });
+    const stepWriter = (base: WriteCtx, stepId: string, logHost: string): StepWriteCtx =>
+      Object.freeze({
+        ...base,
+        peer: async (peer: string) => {
+          const h = await openHandle(peer);
+          const lock = lockHost(peer, h);
+          if (lock) await lock;
+          return h.writer(peerIo(stepId, logHost, peer));
+        },
+      });
+
     const failedHosts = new Set<string>();
     const failures: { stepId: string; host: string; error: OmstackError }[] = [];
     const outcomes: StepOutcome[] = [];
@@ -184,7 +202,7 @@ export async function execute<P = Plan>(opts: ExecuteOptions<P>): Promise<Execut
           // The host lock is held from the first touch (even for steps that turn out skipped): no other installer may change what check reads.
           const lock = dryRun ? null : lockHost(node, handle);
           if (lock) await lock;
-          const reader = handle.reader(io);
+          const reader = stepReader(handle.reader(io), step.id, host);
           const prev = journal?.lastOutcome(step.id, host) ?? null;
           const verdict = journalVerdict(prev, hash, forced);
           const check = await step.check(reader);
@@ -211,7 +229,7 @@ export async function execute<P = Plan>(opts: ExecuteOptions<P>): Promise<Execut
           io.log(`apply (attempt ${attempt}): ${pending}`);
           emit({ type: "step-started", stepId: step.id, title: step.title, host, attempt, pending, logPath });
           applyStarted = true;
-          await step.apply(handle.writer(io));
+          await step.apply(stepWriter(handle.writer(io), step.id, host));
           emit({ type: "step-applied", stepId: step.id, host, durationMs: performance.now() - t0, logPath });
           await step.verify(reader);
           journal!.stepOutcome(runId!, key, "verified", { inputsHash: hash, durationMs: performance.now() - t0 });
@@ -227,7 +245,7 @@ export async function execute<P = Plan>(opts: ExecuteOptions<P>): Promise<Execut
           emit({ type: "step-failed", stepId: step.id, title: step.title, host, durationMs: performance.now() - t0, error: info, logPath });
           if (!dryRun && applyStarted && step.rollback && handle) {
             try {
-              await step.rollback(handle.writer(io));
+              await step.rollback(stepWriter(handle.writer(io), step.id, host));
               status = "rolled-back";
               journal!.stepOutcome(runId!, key, "rolled-back", { inputsHash: hash, durationMs: performance.now() - t0, errorCode: info.code, message: info.message, logPath });
               emit({ type: "step-rolled-back", stepId: step.id, host, ok: true, message: null, logPath });

@@ -61,6 +61,19 @@ export interface WriteCtx extends ReadCtx {
   run(command: string, opts?: { timeoutMs?: number; okExitCodes?: number[] }): Promise<CommandResult>;
 }
 
+/**
+ * What a step's read phases get: its own host, plus read-only access to another host of the install (a worker's join
+ * step reads the control plane; a cluster step reads every node). Peers are opened on demand and locked like targets.
+ */
+export interface StepReadCtx extends ReadCtx {
+  peer(host: HostRef): Promise<ReadCtx>;
+}
+
+/** What apply and rollback get: their own host plus write access to another host of the install. */
+export interface StepWriteCtx extends WriteCtx {
+  peer(host: HostRef): Promise<WriteCtx>;
+}
+
 /** One install step; `id` is the journal key and must never be renamed once released. */
 export interface Step<P = Plan> {
   readonly id: string;
@@ -70,13 +83,13 @@ export interface Step<P = Plan> {
   /** Everything apply depends on for this host, hashed into the journal: a change forces a new apply. */
   inputs?(host: HostRef, plan: P): unknown;
   /** Read-only: is the step's effect already in place on the host? */
-  check(ctx: ReadCtx): Promise<CheckResult>;
+  check(ctx: StepReadCtx): Promise<CheckResult>;
   /** Makes the change; must be idempotent (safe to run again after an interruption at any point). */
-  apply(ctx: WriteCtx): Promise<void>;
+  apply(ctx: StepWriteCtx): Promise<void>;
   /** Post-condition after apply; throws (E_STEP_VERIFY) when it does not hold. */
-  verify(ctx: ReadCtx): Promise<void>;
+  verify(ctx: StepReadCtx): Promise<void>;
   /** Undoes a partial apply; called only for a step whose apply started in this run and then failed. */
-  rollback?(ctx: WriteCtx): Promise<void>;
+  rollback?(ctx: StepWriteCtx): Promise<void>;
   /** Dry-run lines: what apply would change on this host. */
-  describe(ctx: ReadCtx): string[];
+  describe(ctx: StepReadCtx): string[];
 }

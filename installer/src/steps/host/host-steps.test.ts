@@ -1,5 +1,6 @@
 // Host-preparation steps on in-memory hosts: pure helpers, bad settings, and the branches a test host cannot show.
 import { describe, expect, it } from "vitest";
+import { soloReader, soloWriter } from "../../executor/testing/solo.js";
 import { testNode, testPlan } from "../../plan/testing.js";
 import { MemoryHosts } from "../../executor/testing/memoryHosts.js";
 import type { StepIo } from "../../executor/ports.js";
@@ -32,16 +33,16 @@ describe("host.swap-off", () => {
     hosts.put("h", "/etc/fstab", "/swap.img none swap sw 0 0\n", { mode: 0o600 });
     const step = hostSwapOff();
     const handle = await hosts.open("h");
-    expect(await step.check(handle.reader(io()))).toEqual({ pending: "swap in use: /swap.img; 1 swap line(s) active in /etc/fstab" });
+    expect(await step.check(soloReader(handle.reader(io())))).toEqual({ pending: "swap in use: /swap.img; 1 swap line(s) active in /etc/fstab" });
     hosts.commandHandler = (_h, cmd, fs) => {
       if (cmd === "swapoff -a") fs.set("/proc/swaps", { content: Buffer.from(PROC_SWAPS_HEADER), mode: 0o444 });
       return undefined;
     };
-    await step.apply(handle.writer(io()));
+    await step.apply(soloWriter(handle.writer(io())));
     expect(hosts.fs("h").get("/etc/fstab")?.mode).toBe(0o600);
-    expect(await step.check(handle.reader(io()))).toBe("done");
+    expect(await step.check(soloReader(handle.reader(io())))).toBe("done");
     hosts.put("h", "/proc/swaps", PROC_SWAPS_HEADER + "/dev/sda2 partition 1 0 -2\n");
-    await expect(step.verify(handle.reader(io()))).rejects.toMatchObject({ code: "E_STEP_VERIFY", message: expect.stringContaining("/proc/swaps still lists /dev/sda2") });
+    await expect(step.verify(soloReader(handle.reader(io())))).rejects.toMatchObject({ code: "E_STEP_VERIFY", message: expect.stringContaining("/proc/swaps still lists /dev/sda2") });
   });
 });
 
@@ -73,19 +74,19 @@ describe("host.sysctls", () => {
     const step = hostSysctls({ values: { "net.ipv4.ip_forward": 1, "vm.max_map_count": 262144, "net.bridge.bridge-nf-call-iptables": 1 } });
     const rw = await hosts.open("rw");
     hosts.put("rw", "/proc/sys/net/bridge/bridge-nf-call-iptables", "0\n");
-    await step.apply(rw.writer(io()));
+    await step.apply(soloWriter(rw.writer(io())));
     expect(hosts.writes.filter((w) => w.host === "rw" && w.op === "run").map((w) => w.target)).toEqual([`sysctl -p '${SYSCTL_FILE}'`]);
 
     const notes: string[] = [];
     const mixed = await hosts.open("mixed");
-    await step.apply(mixed.writer(io(notes)));
+    await step.apply(soloWriter(mixed.writer(io(notes))));
     expect(hosts.writes.filter((w) => w.host === "mixed" && w.op === "run").map((w) => w.target)).toEqual(["sysctl -w 'net.ipv4.ip_forward=1'"]);
     expect(notes).toEqual([
       expect.stringMatching(/^net\.bridge\.bridge-nf-call-iptables does not exist on this kernel/),
       expect.stringMatching(/^vm\.max_map_count cannot be set live: \/proc\/sys\/vm\/max_map_count is read-only here/),
     ]);
     // The live net value did not change in memory (no real sysctl): verify says so, naming the key.
-    await expect(step.verify(mixed.reader(io()))).rejects.toMatchObject({ code: "E_STEP_VERIFY", message: expect.stringContaining("net.ipv4.ip_forward=0 (want 1)") });
+    await expect(step.verify(soloReader(mixed.reader(io())))).rejects.toMatchObject({ code: "E_STEP_VERIFY", message: expect.stringContaining("net.ipv4.ip_forward=0 (want 1)") });
   });
 });
 
@@ -101,13 +102,13 @@ describe("host.kernel-modules", () => {
     hosts.put("h", "/proc/modules", "overlay 151552 0 - Live 0x0\n");
     const step = hostKernelModules();
     const h = await hosts.open("h");
-    expect(await step.check(h.reader(io()))).toEqual({ pending: `${MODULES_FILE} is missing or differs` });
-    await step.apply(h.writer(io()));
+    expect(await step.check(soloReader(h.reader(io())))).toEqual({ pending: `${MODULES_FILE} is missing or differs` });
+    await step.apply(soloWriter(h.writer(io())));
     expect(hosts.writes.filter((w) => w.op === "run").map((w) => w.target)).toEqual(["modprobe 'br_netfilter'"]);
-    expect(await step.check(h.reader(io()))).toEqual({ pending: "not loaded: br_netfilter" });
-    await expect(step.verify(h.reader(io()))).rejects.toMatchObject({ code: "E_STEP_VERIFY", message: expect.stringContaining("br_netfilter must be loaded") });
+    expect(await step.check(soloReader(h.reader(io())))).toEqual({ pending: "not loaded: br_netfilter" });
+    await expect(step.verify(soloReader(h.reader(io())))).rejects.toMatchObject({ code: "E_STEP_VERIFY", message: expect.stringContaining("br_netfilter must be loaded") });
     hosts.put("h", "/proc/modules", "overlay 1 0 - Live 0x0\nbr_netfilter 1 0 - Live 0x0\n");
-    await expect(step.verify(h.reader(io()))).resolves.toBeUndefined();
+    await expect(step.verify(soloReader(h.reader(io())))).resolves.toBeUndefined();
   });
 });
 
@@ -132,13 +133,13 @@ describe("host.push-files", () => {
     const plan = testPlan([testNode("a", { roles: [] }), testNode("b", { roles: [] })]);
     expect(step.targets(plan)).toEqual(["a"]);
     const h = await hosts.open("a");
-    expect(await step.check(h.reader(io()))).toEqual({ pending: "/opt/p: different mode" });
+    expect(await step.check(soloReader(h.reader(io())))).toEqual({ pending: "/opt/p: different mode" });
     hosts.commandHandler = (_h, cmd, fs) => {
       if (cmd === "chmod 644 '/opt/p'") fs.get("/opt/p")!.mode = 0o644;
       return undefined;
     };
-    await step.apply(h.writer(io()));
+    await step.apply(soloWriter(h.writer(io())));
     expect(hosts.writes.map((w) => `${w.op} ${w.target}`)).toEqual(["run chmod 644 '/opt/p'"]);
-    expect(await step.check(h.reader(io()))).toBe("done");
+    expect(await step.check(soloReader(h.reader(io())))).toBe("done");
   });
 });

@@ -1,6 +1,7 @@
 // host.containerd-config and host.kubelet-unit on in-memory hosts: exact texts, bad settings, and the systemd branches
 // (restart / daemon-reload once per change, finished after a crash) that the SSH test hosts cannot show.
 import { describe, expect, it } from "vitest";
+import { soloReader, soloWriter } from "../../executor/testing/solo.js";
 import { testNode, testPlan } from "../../plan/testing.js";
 import { MemoryHosts } from "../../executor/testing/memoryHosts.js";
 import type { StepIo } from "../../executor/ports.js";
@@ -85,23 +86,23 @@ describe("host.containerd-config", () => {
     const hosts = new MemoryHosts(["h"]);
     const step = hostContainerdConfig({ restrictOomScoreAdj: true });
     const h = await hosts.open("h");
-    expect(await step.check(h.reader(io()))).toEqual({ pending: `${CONTAINERD_CONFIG_FILE} is missing or differs` });
+    expect(await step.check(soloReader(h.reader(io())))).toEqual({ pending: `${CONTAINERD_CONFIG_FILE} is missing or differs` });
     const notes: string[] = [];
-    await step.apply(h.writer(io(notes)));
+    await step.apply(soloWriter(h.writer(io(notes))));
     expect(notes).toEqual([expect.stringMatching(/^containerd not installed: config written, service not restarted/)]);
     expect(hosts.fs("h").get(CONTAINERD_CONFIG_FILE)?.mode).toBe(0o644);
     expect(hosts.text("h", CONTAINERD_CONFIG_FILE)).toBe(renderContainerdConfig(validateContainerdOptions({ restrictOomScoreAdj: true })));
     expect(runs(hosts, "h")).toEqual([]);
-    expect(await step.check(h.reader(io()))).toBe("done");
-    await expect(step.verify(h.reader(io()))).resolves.toBeUndefined();
+    expect(await step.check(soloReader(h.reader(io())))).toBe("done");
+    await expect(step.verify(soloReader(h.reader(io())))).resolves.toBeUndefined();
 
     hosts.put("h", CONTAINERD_CONFIG_FILE, hosts.text("h", CONTAINERD_CONFIG_FILE)!.replace("SystemdCgroup = true", "SystemdCgroup = false"));
-    expect(await step.check(h.reader(io()))).toEqual({ pending: expect.stringContaining("differs") });
-    await expect(step.verify(h.reader(io()))).rejects.toMatchObject({ code: "E_STEP_VERIFY", message: expect.stringContaining(`${CONTAINERD_CONFIG_FILE} must hold omstack's containerd configuration`) });
+    expect(await step.check(soloReader(h.reader(io())))).toEqual({ pending: expect.stringContaining("differs") });
+    await expect(step.verify(soloReader(h.reader(io())))).rejects.toMatchObject({ code: "E_STEP_VERIFY", message: expect.stringContaining(`${CONTAINERD_CONFIG_FILE} must hold omstack's containerd configuration`) });
     hosts.fs("h").get(CONTAINERD_CONFIG_FILE)!.content = Buffer.from(renderContainerdConfig(validateContainerdOptions({ restrictOomScoreAdj: true })));
     hosts.fs("h").get(CONTAINERD_CONFIG_FILE)!.mode = 0o600;
-    expect(await step.check(h.reader(io()))).toEqual({ pending: `${CONTAINERD_CONFIG_FILE} has mode 600 (want 644)` });
-    await expect(step.verify(h.reader(io()))).rejects.toThrow(/must have mode 644; it has 600/);
+    expect(await step.check(soloReader(h.reader(io())))).toEqual({ pending: `${CONTAINERD_CONFIG_FILE} has mode 600 (want 644)` });
+    await expect(step.verify(soloReader(h.reader(io())))).rejects.toThrow(/must have mode 644; it has 600/);
   });
 
   it("notes when containerd is installed but systemd is not PID 1", async () => {
@@ -109,7 +110,7 @@ describe("host.containerd-config", () => {
     hosts.commands.add("containerd");
     hosts.put("h", "/lib/systemd/system/containerd.service", "[Service]\n");
     const notes: string[] = [];
-    await hostContainerdConfig().apply((await hosts.open("h")).writer(io(notes)));
+    await hostContainerdConfig().apply(soloWriter((await hosts.open("h")).writer(io(notes))));
     expect(notes).toEqual([expect.stringMatching(/^systemd is not PID 1 on this host .*containerd not restarted/)]);
     expect(runs(hosts, "h")).toEqual([]);
   });
@@ -127,30 +128,30 @@ describe("host.containerd-config", () => {
     };
     const step = hostContainerdConfig();
     const h = await hosts.open("h");
-    await expect(step.apply(h.writer(io()))).rejects.toMatchObject({ code: "E_COMMAND_FAILED" });
+    await expect(step.apply(soloWriter(h.writer(io())))).rejects.toMatchObject({ code: "E_COMMAND_FAILED" });
     expect(hosts.text("h", CONTAINERD_APPLIED_STAMP)).toBeNull();
     // The file is right, but containerd never read it: not done, and the next apply restarts without rewriting the file.
-    expect(await step.check(h.reader(io()))).toEqual({ pending: "containerd has not been restarted since its configuration changed" });
-    await expect(step.verify(h.reader(io()))).rejects.toThrow(/must have been restarted with this configuration/);
+    expect(await step.check(soloReader(h.reader(io())))).toEqual({ pending: "containerd has not been restarted since its configuration changed" });
+    await expect(step.verify(soloReader(h.reader(io())))).rejects.toThrow(/must have been restarted with this configuration/);
     failRestart = false;
     hosts.writes.length = 0;
-    await step.apply(h.writer(io()));
+    await step.apply(soloWriter(h.writer(io())));
     expect(hosts.writes.map((w) => `${w.op} ${w.target}`)).toEqual(["run systemctl enable containerd.service && systemctl restart containerd.service", `writeFile ${CONTAINERD_APPLIED_STAMP}`]);
     expect(hosts.fs("h").get(CONTAINERD_APPLIED_STAMP)?.mode).toBe(0o600);
-    expect(await step.check(h.reader(io()))).toBe("done");
-    await expect(step.verify(h.reader(io()))).resolves.toBeUndefined();
+    expect(await step.check(soloReader(h.reader(io())))).toBe("done");
+    await expect(step.verify(soloReader(h.reader(io())))).resolves.toBeUndefined();
 
     hosts.writes.length = 0;
-    await step.apply(h.writer(io()));
+    await step.apply(soloWriter(h.writer(io())));
     expect(hosts.writes).toEqual([]);
 
     // Another pause image: the file changes and containerd restarts once more.
     const other = hostContainerdConfig({ sandboxImage: "registry.k8s.io/pause:3.10" });
-    expect(await other.check(h.reader(io()))).toEqual({ pending: `${CONTAINERD_CONFIG_FILE} is missing or differs` });
-    await other.apply(h.writer(io()));
+    expect(await other.check(soloReader(h.reader(io())))).toEqual({ pending: `${CONTAINERD_CONFIG_FILE} is missing or differs` });
+    await other.apply(soloWriter(h.writer(io())));
     expect(hosts.writes.map((w) => w.op)).toEqual(["writeFile", "run", "writeFile"]);
     hosts.fs("h").delete(CONTAINERD_SOCKET);
-    await expect(other.verify(h.reader(io()))).rejects.toThrow(`containerd must serve ${CONTAINERD_SOCKET} after its restart`);
+    await expect(other.verify(soloReader(h.reader(io())))).rejects.toThrow(`containerd must serve ${CONTAINERD_SOCKET} after its restart`);
   });
 });
 
@@ -220,19 +221,19 @@ describe("host.kubelet-unit", () => {
     const step = hostKubeletUnit();
     step.targets(plan([{ host: "n1", labels: { "omstack.io/rack": "B" } }]));
     const h = await hosts.open("n1");
-    expect(await step.check(h.reader(io()))).toEqual({ pending: `${KUBELET_UNIT_FILE}: missing, ${KUBEADM_DROPIN_FILE}: missing, ${KUBELET_DEFAULTS_FILE}: missing` });
+    expect(await step.check(soloReader(h.reader(io())))).toEqual({ pending: `${KUBELET_UNIT_FILE}: missing, ${KUBEADM_DROPIN_FILE}: missing, ${KUBELET_DEFAULTS_FILE}: missing` });
     const notes: string[] = [];
-    await step.apply(h.writer(io(notes)));
+    await step.apply(soloWriter(h.writer(io(notes))));
     expect(notes).toEqual([expect.stringMatching(/^systemd is not PID 1 on this host .*daemon-reload not run/)]);
     expect(runs(hosts, "n1")).toEqual([]);
     expect(hosts.text("n1", KUBELET_DEFAULTS_FILE)).toMatch(/--node-labels=omstack\.io\/rack=B"\n$/);
-    expect(await step.check(h.reader(io()))).toBe("done");
-    await expect(step.verify(h.reader(io()))).resolves.toBeUndefined();
+    expect(await step.check(soloReader(h.reader(io())))).toBe("done");
+    await expect(step.verify(soloReader(h.reader(io())))).resolves.toBeUndefined();
     hosts.put("n1", KUBEADM_DROPIN_FILE, "[Service]\n");
-    expect(await step.check(h.reader(io()))).toEqual({ pending: `${KUBEADM_DROPIN_FILE}: different content` });
-    await expect(step.verify(h.reader(io()))).rejects.toMatchObject({ code: "E_STEP_VERIFY", message: expect.stringContaining(`${KUBEADM_DROPIN_FILE} (content)`) });
+    expect(await step.check(soloReader(h.reader(io())))).toEqual({ pending: `${KUBEADM_DROPIN_FILE}: different content` });
+    await expect(step.verify(soloReader(h.reader(io())))).rejects.toMatchObject({ code: "E_STEP_VERIFY", message: expect.stringContaining(`${KUBEADM_DROPIN_FILE} (content)`) });
     hosts.writes.length = 0;
-    await step.apply(h.writer(io()));
+    await step.apply(soloWriter(h.writer(io())));
     expect(hosts.writes.map((w) => `${w.op} ${w.target}`)).toEqual([`writeFile ${KUBEADM_DROPIN_FILE}`]);
   });
 
@@ -244,21 +245,21 @@ describe("host.kubelet-unit", () => {
     const step = hostKubeletUnit();
     step.targets(plan([{ host: "n1" }]));
     const h = await hosts.open("n1");
-    await expect(step.apply(h.writer(io()))).rejects.toMatchObject({ code: "E_COMMAND_FAILED" });
-    expect(await step.check(h.reader(io()))).toEqual({ pending: "systemd has not reloaded the kubelet unit since it changed" });
-    await expect(step.verify(h.reader(io()))).rejects.toThrow(/systemd must have reloaded the kubelet unit/);
+    await expect(step.apply(soloWriter(h.writer(io())))).rejects.toMatchObject({ code: "E_COMMAND_FAILED" });
+    expect(await step.check(soloReader(h.reader(io())))).toEqual({ pending: "systemd has not reloaded the kubelet unit since it changed" });
+    await expect(step.verify(soloReader(h.reader(io())))).rejects.toThrow(/systemd must have reloaded the kubelet unit/);
     fail = false;
     hosts.writes.length = 0;
-    await step.apply(h.writer(io()));
+    await step.apply(soloWriter(h.writer(io())));
     expect(hosts.writes.map((w) => `${w.op} ${w.target}`)).toEqual(["run systemctl daemon-reload && systemctl enable kubelet.service", `writeFile ${KUBELET_UNIT_STAMP}`]);
-    expect(await step.check(h.reader(io()))).toBe("done");
-    await expect(step.verify(h.reader(io()))).resolves.toBeUndefined();
+    expect(await step.check(soloReader(h.reader(io())))).toBe("done");
+    await expect(step.verify(soloReader(h.reader(io())))).resolves.toBeUndefined();
     hosts.writes.length = 0;
-    await step.apply(h.writer(io()));
+    await step.apply(soloWriter(h.writer(io())));
     expect(hosts.writes).toEqual([]);
     // Only /etc/default/kubelet changed (read at kubelet start): rewritten, no daemon-reload.
     step.targets(plan([{ host: "n1", labels: { "omstack.io/rack": "C" } }]));
-    await step.apply(h.writer(io()));
+    await step.apply(soloWriter(h.writer(io())));
     expect(hosts.writes.map((w) => `${w.op} ${w.target}`)).toEqual([`writeFile ${KUBELET_DEFAULTS_FILE}`]);
   });
 });
