@@ -1,7 +1,7 @@
 // The install wizard's deps wired to the real code: bundle.json, the journal, SSH probing, preflight and plan, saving
 // omstack.yaml and the step engine. The wizard (tui/) stays free of side effects; this file is where they come in.
 import { randomBytes } from "node:crypto";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { OmstackError, isOmstackError } from "../errors.js";
 import { pipelineInputFor, saveInstallConfig, type InstallConfig, type InstallSecrets } from "../config/installConfig.js";
 import { checkKeyFile } from "../adapters/ssh/keyfile.js";
@@ -20,6 +20,7 @@ import type { HostFacts } from "../probe/facts.js";
 import { probeHosts, type ProbeEvent } from "../probe/probeHosts.js";
 import { Journal } from "../state/journal.js";
 import { hostPreparationSteps } from "../steps/index.js";
+import { stepsForInstall } from "./installSteps.js";
 import type { WizardDeps } from "../tui/Wizard.js";
 import type { BundleView, PreviousRun } from "../tui/screens/Welcome.js";
 
@@ -42,6 +43,10 @@ export interface WizardWiring {
   /** The full-detail log file shown on Done. */
   logPath: string;
   log: (obj: Record<string, unknown>, msg: string) => void;
+  /** --trust keys for the bundle's signature (default: the trust folder). */
+  trust: string[];
+  /** Where the cluster-admin kubeconfig is saved (default STATE_DIR/kubeconfig). */
+  kubeconfigPath: string | null;
 }
 
 /** The deps plus what the command needs afterwards: the last execution's result and any run still finishing. */
@@ -127,8 +132,16 @@ export async function wireWizard(w: WizardWiring): Promise<WiredWizard> {
     const { connector } = connectorFor(secrets, false);
     const stateDir = config.stateDir;
     w.log({ stateDir, dryRun: w.dryRun, retry, hosts: plan.nodes.map((n) => n.host) }, "wizard install starting");
+    const steps = await stepsForInstall({
+      bundlePath: config.bundlePath,
+      trust: w.trust,
+      stateDir,
+      dryRun: w.dryRun,
+      kubeconfigPath: w.kubeconfigPath ?? join(stateDir, "kubeconfig"),
+      note: (line) => w.log({ note: line }, "install"),
+    });
     last = await execute({
-      steps: hostPreparationSteps(),
+      steps,
       plan,
       hosts: sessionHosts((host) => {
         const spec = specs.get(host);

@@ -115,6 +115,12 @@ function readCtx(host: string, session: HostSession, io: StepIo, t: ContextTimeo
       const r = await sh(`command -v ${name}`, `command -v ${checkCommandName(name, host)} >/dev/null 2>&1\n`);
       return r.exitCode === 0;
     },
+    async query(command, opts = {}) {
+      const r = await script(host, session, io, command, command + "\n", opts.timeoutMs ?? t.opMs);
+      const out: CommandResult = { stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8"), exitCode: r.exitCode ?? -1 };
+      if (r.exitCode === null || !(opts.okExitCodes ?? [0]).includes(r.exitCode)) throw failed(host, command, r);
+      return out;
+    },
     note(message) {
       io.log(`note: ${message}`);
       io.note(message);
@@ -214,9 +220,15 @@ function writeCtx(host: string, session: HostSession, io: StepIo, t: ContextTime
     async run(command, opts = {}) {
       const r = await sh(command, command + "\n", opts.timeoutMs ?? t.runMs);
       const out: CommandResult = { stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8"), exitCode: r.exitCode ?? -1 };
+      const ok = r.exitCode !== null && (opts.okExitCodes ?? [0]).includes(r.exitCode);
+      if (opts.secret) {
+        io.log("  (output withheld: it holds a credential)");
+        if (!ok) throw failed(host, command, { ...r, stdout: Buffer.alloc(0), stderr: Buffer.from("(output withheld: it may hold a credential; run the command on the host to see it)") });
+        return out;
+      }
       const tailText = tail(out.stdout + out.stderr, 20);
       if (tailText) io.log("  " + tailText.replace(/\n/g, "\n  "));
-      if (r.exitCode === null || !(opts.okExitCodes ?? [0]).includes(r.exitCode)) throw failed(host, command, r);
+      if (!ok) throw failed(host, command, r);
       return out;
     },
   };

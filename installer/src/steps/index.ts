@@ -7,6 +7,15 @@ import { hostPushFiles, type PushFile } from "./host/push-files.js";
 import { hostSwapOff } from "./host/swap-off.js";
 import { hostSysctls } from "./host/sysctls.js";
 import type { Step } from "./types.js";
+import { pauseImage, type BundleParts } from "./bundleParts.js";
+import { k8sBinaries } from "./k8s/binaries.js";
+import { k8sCni } from "./k8s/cni.js";
+import { k8sImages } from "./k8s/images.js";
+import { k8sInit } from "./k8s/init.js";
+import { k8sJoinControlPlanes, k8sJoinWorkers } from "./k8s/join.js";
+import { k8sKubeconfig, type LocalFiles } from "./k8s/kubeconfig.js";
+import { k8sNodeLabels } from "./k8s/labels.js";
+import { k8sReady } from "./k8s/ready.js";
 
 /** Settings for host preparation; everything has a default except the files to push. */
 export interface HostPrepOptions {
@@ -17,6 +26,38 @@ export interface HostPrepOptions {
   containerd?: ContainerdConfigOptions;
   /** Where the bundle installs the kubelet binary (default /usr/local/bin/kubelet). */
   kubeletPath?: string;
+}
+
+/** What the whole install needs besides the plan: the bundle's parts and where the operator's kubeconfig goes. */
+export interface InstallStepOptions {
+  parts: BundleParts;
+  kubeconfigPath: string;
+  localFiles: LocalFiles;
+  /** Bounds the wait for a healthy cluster (default 10 minutes). */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Every step of an install, in order: host preparation with the Kubernetes binaries before the kubelet unit and the
+ * images after containerd restarts, then the cluster (init, joins, pod network, labels, health) and the kubeconfig.
+ */
+export function installSteps(o: InstallStepOptions): Step<Plan>[] {
+  const pause = pauseImage(o.parts);
+  const prep = hostPreparationSteps({ containerd: pause ? { sandboxImage: pause } : {} });
+  const at = prep.findIndex((s) => s.id === "host.containerd-config");
+  return [
+    ...prep.slice(0, at),
+    k8sBinaries(o.parts),
+    ...prep.slice(at),
+    k8sImages(o.parts),
+    k8sInit(),
+    k8sJoinControlPlanes(),
+    k8sJoinWorkers(),
+    k8sCni(),
+    k8sNodeLabels(),
+    k8sReady(o.readyTimeoutMs !== undefined ? { timeoutMs: o.readyTimeoutMs } : {}),
+    k8sKubeconfig(o.kubeconfigPath, o.localFiles),
+  ];
 }
 
 /** Swap off, kernel modules (before sysctls: br_netfilter creates net.bridge.*), sysctls, file pushes, then containerd's configuration and the kubelet unit. */

@@ -45,6 +45,12 @@ export interface ReadCtx {
   isWritable(path: string): Promise<boolean>;
   /** True when `command -v name` finds the tool. */
   commandExists(name: string): Promise<boolean>;
+  /**
+   * Runs a command that only reads (a listing, a status, an API GET) — for checks that no file can answer, like
+   * `ctr images ls` or `kubectl get`. The step promises the command changes nothing; a non-zero exit not in
+   * okExitCodes throws CommandError with the output tail.
+   */
+  query(command: string, opts?: { timeoutMs?: number; okExitCodes?: number[] }): Promise<CommandResult>;
   /** A warning for the operator (shown as an event and logged); not an error, changes nothing. */
   note(message: string): void;
 }
@@ -57,8 +63,12 @@ export interface WriteCtx extends ReadCtx {
   pushFile(localPath: string, remotePath: string, opts: { sha256: string; mode?: number }): Promise<void>;
   /** Removes a file if present. */
   remove(path: string): Promise<void>;
-  /** Runs a shell command; a non-zero exit (not in okExitCodes) throws CommandError with the output tail. */
-  run(command: string, opts?: { timeoutMs?: number; okExitCodes?: number[] }): Promise<CommandResult>;
+  /**
+   * Runs a shell command; a non-zero exit (not in okExitCodes) throws CommandError with the output tail.
+   * `secret`: the output holds a credential (a join token, a certificate key): it is returned but never logged or
+   * kept in an error.
+   */
+  run(command: string, opts?: { timeoutMs?: number; okExitCodes?: number[]; secret?: boolean }): Promise<CommandResult>;
 }
 
 /**

@@ -1,5 +1,5 @@
 // `omstack bundle keygen|build|verify|inspect|diff|extract` and `omstack images lock`: the offline bundle's commands.
-import { createHash, type KeyObject } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,13 +14,13 @@ import type { BundleManifest } from "../../bundle/manifest.js";
 import { platformString } from "../../bundle/oci.js";
 import { parseRecipe } from "../../bundle/recipe.js";
 import { makePuller, parseMirrors } from "../../bundle/registry.js";
-import { generateKeyFiles, loadPrivateKey, loadPublicKey } from "../../bundle/sign.js";
+import { generateKeyFiles, loadPrivateKey } from "../../bundle/sign.js";
 import { readBundleHead, verifyBundle } from "../../bundle/verify.js";
 import type { Register } from "../main.js";
 import type { Runtime } from "../runtime.js";
+import { DEFAULT_TRUST_DIR, trustedKeys as trustedKeysFrom } from "../trust.js";
 
-/** Folder of keys an installed cluster trusts, used when --trust is not given. */
-export const DEFAULT_TRUST_DIR = "/etc/omstack/trusted-keys";
+export { DEFAULT_TRUST_DIR };
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -37,20 +37,8 @@ async function readRecipe(path: string) {
   return parseRecipe(text, path);
 }
 
-/** --trust keys, or every *.pub in the trust folder ($OMSTACK_TRUST_DIR or /etc/omstack/trusted-keys). */
-async function trustedKeys(paths: string[], rt: Runtime): Promise<KeyObject[]> {
-  if (paths.length > 0) return Promise.all(paths.map(loadPublicKey));
-  const dir = process.env.OMSTACK_TRUST_DIR || DEFAULT_TRUST_DIR;
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const pubs = names.filter((n) => n.endsWith(".pub")).sort();
-  if (pubs.length === 0) {
-    throw new OmstackError("E_BUNDLE_UNTRUSTED", `no --trust key given and no *.pub keys in ${dir}`, {
-      remedy: "pass the publisher's public key: --trust KEY.pub",
-    });
-  }
-  rt.note(`trusting ${pubs.length} key(s) from ${dir}`);
-  return Promise.all(pubs.map((n) => loadPublicKey(join(dir, n))));
-}
+/** --trust keys, or the trust folder's; notes go to the operator. */
+const trustedKeys = (paths: string[], rt: Runtime) => trustedKeysFrom(paths, (l) => rt.note(l));
 
 /** Adds the bundle and images command groups. */
 export const registerBundle: Register = (program: Command, run) => {

@@ -3,6 +3,7 @@
 // without questions. Both build one InstallConfig and plan through pipelineInputFor, so they plan alike (docs/wizard.md).
 // Today it lays down the host-preparation steps; the Kubernetes and service steps join the same list as they land.
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { OmstackError } from "../../errors.js";
 import { defaultKnownHostsPath, defaultStateDir } from "../../config/paths.js";
@@ -10,7 +11,7 @@ import { DEFAULT_CLUSTER_NETWORK, loadInstallConfig, pipelineInputFor, type Inst
 import { execute } from "../../executor/executor.js";
 import { sessionHosts } from "../../executor/contexts.js";
 import { formatEvent } from "../../executor/events.js";
-import { hostPreparationSteps } from "../../steps/index.js";
+import { stepsForInstall } from "../installSteps.js";
 import { SshConnector } from "../../adapters/ssh/client.js";
 import { checkKeyFile } from "../../adapters/ssh/keyfile.js";
 import { loadInventoryFile } from "../../inventory/load.js";
@@ -30,6 +31,8 @@ interface InstallFlags extends FactSourceFlags, BundleFlags, PlanChoiceFlags {
   retryFailed: boolean;
   fromStep?: string;
   stateDir?: string;
+  trust: string[];
+  kubeconfig?: string;
 }
 
 /** The answers before any question: -c omstack.yaml, or a plain -i inventory with defaults; flags refine either. Null without a file. */
@@ -78,9 +81,11 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
   const specs = new Map(config.hosts.map((h) => [h.name, h]));
   const connector = new SshConnector((await sshSetup(flags)).sshOptions);
   const stateDir = config.stateDir;
-  rt.log.info({ stateDir, dryRun: flags.dryRun, hosts: plan.nodes.map((n) => n.host), cluster: config.clusterName }, "install starting");
+  const kubeconfigPath = flags.kubeconfig ?? join(stateDir, "kubeconfig");
+  const steps = await stepsForInstall({ bundlePath: config.bundlePath, trust: flags.trust, stateDir, dryRun: flags.dryRun, kubeconfigPath, note: (l) => rt.note(l) });
+  rt.log.info({ stateDir, dryRun: flags.dryRun, hosts: plan.nodes.map((n) => n.host), cluster: config.clusterName, steps: steps.map((s) => s.id) }, "install starting");
   const result = await execute({
-    steps: hostPreparationSteps(),
+    steps,
     plan,
     hosts: sessionHosts((host) => {
       const spec = specs.get(host);
@@ -97,8 +102,12 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
     },
   });
   if (result.error) throw result.error;
-  rt.print({ runId: result.runId, status: result.status, outcomes: result.outcomes, logDir: result.logDir }, () =>
-    flags.dryRun ? "dry-run: nothing was changed.\n" : `install run ${result.runId} ${result.status}; journal in ${stateDir}/install.db${result.logDir ? `, logs in ${result.logDir}` : ""}\n`,
+  const withCluster = steps.some((s) => s.id === "k8s.kubeconfig");
+  rt.print({ runId: result.runId, status: result.status, outcomes: result.outcomes, logDir: result.logDir, kubeconfig: withCluster && !flags.dryRun ? kubeconfigPath : null }, () =>
+    flags.dryRun
+      ? "dry-run: nothing was changed.\n"
+      : `install run ${result.runId} ${result.status}; journal in ${stateDir}/install.db${result.logDir ? `, logs in ${result.logDir}` : ""}\n` +
+        (withCluster && result.status === "succeeded" ? `kubeconfig (cluster admin, 0600): ${kubeconfigPath}\n  export KUBECONFIG=${kubeconfigPath}; kubectl get nodes\n` : ""),
   );
   return result.status === "succeeded" ? 0 : 1;
 }
@@ -134,6 +143,8 @@ async function installWithWizard(rt: Runtime, names: string[], flags: InstallFla
     dryRun: flags.dryRun,
     logPath: rt.logPath,
     log: (obj, msg) => rt.log.info(obj, msg),
+    trust: flags.trust,
+    kubeconfigPath: flags.kubeconfig ?? null,
   });
   // The wizard only runs on a real terminal (checked by the caller). ink decides once, at import, to draw nothing but
   // the last frame when a CI variable is set; an operator's shell (or a CI job driving a real pty) may carry one.
@@ -180,6 +191,8 @@ export const registerInstall: Register = (program: Command, run) => {
     .option("--retry-failed", "after a failed run: try the failed steps again", false)
     .option("--from-step <id>", "re-apply this step and every later one, even where the journal says done")
     .option("--state-dir <dir>", "journal, logs and locks (default /var/lib/omstack for root; OMSTACK_STATE_DIR wins)")
+    .option("--trust <pubkey>", "bundle signing key to trust (repeatable); default: *.pub in $OMSTACK_TRUST_DIR or /etc/omstack/trusted-keys", (v: string, p: string[]) => [...p, v], [] as string[])
+    .option("--kubeconfig <file>", "where to save the cluster-admin kubeconfig (0600; default STATE_DIR/kubeconfig)")
     .addHelpText(
       "after",
       [

@@ -29,6 +29,8 @@ export class MemoryHosts implements HostProvider {
   /** How often a writer context was handed out per host (a dry-run must leave this at zero). */
   readonly writerRequests = new Map<string, number>();
   readonly opened: string[] = [];
+  /** Read-only commands asked through ReadCtx.query, per host, in order (answered by commandHandler too). */
+  readonly queries: { host: string; command: string }[] = [];
   readonly unreachable = new Set<string>();
   commandHandler: CommandHandler = () => undefined;
   commands = new Set<string>(["sh", "cat", "base64", "sha256sum", "sysctl", "swapoff", "modprobe"]);
@@ -86,6 +88,15 @@ export class MemoryHosts implements HostProvider {
       exists: async (p) => fs.has(p) || [...fs.keys()].some((k) => k.startsWith(p.endsWith("/") ? p : p + "/")),
       isWritable: async (p) => fs.get(p)?.writable ?? true,
       commandExists: async (name) => this.commands.has(name),
+      query: async (command, opts = {}) => {
+        this.queries.push({ host, command });
+        io.log(`? ${command}`);
+        const r = { stdout: "", stderr: "", exitCode: 0, ...(this.commandHandler(host, command, fs) ?? {}) };
+        if (!(opts.okExitCodes ?? [0]).includes(r.exitCode)) {
+          throw new CommandError("E_COMMAND_FAILED", `${host}: \`${command}\` exited with status ${r.exitCode}`, command, r.exitCode, r.stdout + r.stderr, { host });
+        }
+        return r;
+      },
       note: (m) => {
         io.log(`note: ${m}`);
         io.note(m);

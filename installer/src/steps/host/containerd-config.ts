@@ -33,7 +33,7 @@ export const CONTAINERD_SOCKET = "/run/containerd/containerd.sock";
 export interface ContainerdConfigOptions {
   /** Sandbox (pause) image reference, with a tag or digest; default DEFAULT_PAUSE_IMAGE. */
   sandboxImage?: string;
-  /** true where containerd lacks CAP_SYS_RESOURCE (a container, the lab's nspawn nodes); default false. */
+  /** true where containerd lacks CAP_SYS_RESOURCE (a container, the lab's nspawn nodes); default: the plan node's decision. */
   restrictOomScoreAdj?: boolean;
   cniBinDir?: string;
   cniConfDir?: string;
@@ -51,6 +51,7 @@ function tomlPath(what: string, path: string): string {
 
 /** Checks every setting and fills in the defaults. */
 export function validateContainerdOptions(o: ContainerdConfigOptions): Required<ContainerdConfigOptions> {
+  if (o.restrictOomScoreAdj !== undefined && typeof o.restrictOomScoreAdj !== "boolean") throw new OmstackError("E_STEP_CONFIG", "containerd restrict_oom_score_adj must be true or false", { remedy: "fix the setting" });
   const sandboxImage = o.sandboxImage ?? DEFAULT_PAUSE_IMAGE;
   if (!IMAGE_REF.test(sandboxImage) || sandboxImage.length > 255) {
     throw new OmstackError("E_STEP_CONFIG", `containerd sandbox image ${JSON.stringify(sandboxImage)} is not an image reference with a tag or digest (like ${DEFAULT_PAUSE_IMAGE})`, { remedy: "name the pause image exactly as the bundle's image list does, tag included" });
@@ -125,18 +126,28 @@ async function state(ctx: ReadCtx, text: string, sum: string): Promise<State> {
   };
 }
 
-/** Builds the step from the plan's containerd settings. */
+/** Builds the step from the bundle's settings; restrict_oom_score_adj comes from each plan node unless given. */
 export function hostContainerdConfig(opts: ContainerdConfigOptions & { hosts?: (plan: Plan) => string[] } = {}): Step<Plan> {
   const id = "host.containerd-config";
-  const settings = validateContainerdOptions(opts);
-  const text = renderContainerdConfig(settings);
-  const sum = textSha256(text);
+  const base = validateContainerdOptions(opts);
+  const restrict = new Map<string, boolean>();
+  const settingsFor = (host: string): Required<ContainerdConfigOptions> => ({ ...base, restrictOomScoreAdj: opts.restrictOomScoreAdj ?? restrict.get(host) ?? false });
+  const textFor = (host: string) => renderContainerdConfig(settingsFor(host));
   return {
     id,
     title: "Configure containerd (systemd cgroups, bundle pause image, no registry mirrors)",
-    targets: opts.hosts ?? allNodes,
-    inputs: () => ({ file: CONTAINERD_CONFIG_FILE, text }),
+    targets: (plan) => {
+      for (const n of plan.nodes) restrict.set(n.host, n.restrictOomScoreAdj);
+      return (opts.hosts ?? allNodes)(plan);
+    },
+    inputs: (host, plan) => {
+      const n = plan.nodes.find((x) => x.host === host);
+      if (n) restrict.set(host, n.restrictOomScoreAdj);
+      return { file: CONTAINERD_CONFIG_FILE, text: textFor(host) };
+    },
     async check(ctx): Promise<CheckResult> {
+      const text = textFor(ctx.host);
+      const sum = textSha256(text);
       const s = await state(ctx, text, sum);
       if (!s.fileOk) return { pending: `${CONTAINERD_CONFIG_FILE} is missing or differs` };
       if (s.mode !== 0o644) return { pending: `${CONTAINERD_CONFIG_FILE} has mode ${s.mode?.toString(8)} (want 644)` };
@@ -144,6 +155,8 @@ export function hostContainerdConfig(opts: ContainerdConfigOptions & { hosts?: (
       return "done";
     },
     async apply(ctx) {
+      const text = textFor(ctx.host);
+      const sum = textSha256(text);
       let s = await state(ctx, text, sum);
       if (!s.fileOk || s.mode !== 0o644) await ctx.writeFile(CONTAINERD_CONFIG_FILE, text, { mode: 0o644 });
       if (s.managed) {
@@ -160,6 +173,9 @@ export function hostContainerdConfig(opts: ContainerdConfigOptions & { hosts?: (
       else ctx.note(`containerd is installed but has no containerd.service unit: config written, service not restarted; restart containerd by hand so it reads ${CONTAINERD_CONFIG_FILE}`);
     },
     async verify(ctx) {
+      const text = textFor(ctx.host);
+      const sum = textSha256(text);
+      const settings = settingsFor(ctx.host);
       const got = await ctx.readText(CONTAINERD_CONFIG_FILE);
       if (got !== text) {
         throw verifyFailed(ctx.host, id, `${CONTAINERD_CONFIG_FILE} must hold omstack's containerd configuration (systemd cgroups, sandbox image ${settings.sandboxImage}); it is ${got === null ? "missing" : "different"}`, "something else manages this file (a package post-install script, configuration management?); exclude it there, then run the install again");
@@ -174,9 +190,9 @@ export function hostContainerdConfig(opts: ContainerdConfigOptions & { hosts?: (
         throw verifyFailed(ctx.host, id, `containerd must serve ${CONTAINERD_SOCKET} after its restart; the socket is missing`, "read `systemctl status containerd` and `journalctl -u containerd` on the host: a setting in the configuration may be refused");
       }
     },
-    describe: () => [
+    describe: (ctx) => [
       `write ${CONTAINERD_CONFIG_FILE} (mode 644):`,
-      ...text.trimEnd().split("\n").map((l) => `  ${l}`),
+      ...textFor(ctx.host).trimEnd().split("\n").map((l) => `  ${l}`),
       "if containerd.service exists and systemd is PID 1: systemctl enable + restart containerd, once per configuration change",
     ],
   };

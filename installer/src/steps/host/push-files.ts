@@ -46,13 +46,13 @@ async function differing(ctx: ReadCtx, files: PushFile[]): Promise<{ file: PushF
 }
 
 /** Builds the step for `files`. */
-export function hostPushFiles(opts: { files: readonly PushFile[]; hosts?: (plan: Plan) => string[]; id?: string }): Step<Plan> {
+export function hostPushFiles(opts: { files: readonly PushFile[]; hosts?: (plan: Plan) => string[]; id?: string; title?: string }): Step<Plan> {
   const id = opts.id ?? "host.push-files";
   const files = validatePushFiles(opts.files);
   const forHost = (host: string) => files.filter((f) => !f.hosts || f.hosts.includes(host));
   return {
     id,
-    title: "Push files to the hosts (sha256-checked)",
+    title: opts.title ?? "Push files to the hosts (sha256-checked)",
     targets: (plan) => (opts.hosts ?? allNodes)(plan).filter((h) => forHost(h).length > 0),
     inputs: (host) => forHost(host).map((f) => ({ dest: f.dest, sha256: f.sha256, mode: modeOf(f) })),
     async check(ctx): Promise<CheckResult> {

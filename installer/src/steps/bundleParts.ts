@@ -1,0 +1,29 @@
+// The bundle as install steps see it: local copies of its files (verified at extraction) and its image list.
+/** One file of the extracted bundle: its path in the bundle, where it is on this machine, and its manifest sha256. */
+export interface BundlePart {
+  path: string;
+  source: string;
+  sha256: string;
+  size: number;
+  mode: number;
+}
+
+/** An image of the bundle: its full name, the manifest digest stored in images/, and the blobs it needs. */
+export interface BundlePartImage {
+  name: string;
+  digest: string;
+  blobs: string[];
+}
+
+/** What steps read from the bundle; built once by the install command from the extracted, verified folder. */
+export interface BundleParts {
+  version: string;
+  /** The file at `path` in the bundle, or null when the bundle has none. */
+  part(path: string): BundlePart | null;
+  images: BundlePartImage[];
+}
+
+/** The image whose repository ends in /pause (the sandbox image containerd and kubeadm use), if the bundle has one. */
+export function pauseImage(parts: BundleParts): string | null {
+  return parts.images.find((i) => /(^|\/)pause:[^/]+$/.test(i.name))?.name ?? null;
+}
