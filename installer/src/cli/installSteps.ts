@@ -4,6 +4,7 @@ import { nodeLocalFiles } from "../adapters/fs/localFiles.js";
 import { readBundleHead } from "../bundle/verify.js";
 import { verifyManifestSignature } from "../bundle/sign.js";
 import { OmstackError } from "../errors.js";
+import { Journal } from "../state/journal.js";
 import { hostPreparationSteps, installSteps } from "../steps/index.js";
 import type { Step } from "../steps/types.js";
 import { bundlePartsOf, openInstallBundle } from "./installBundle.js";
@@ -35,4 +36,18 @@ export async function stepsForInstall(o: InstallStepChoice): Promise<Step<Plan>[
   }
   const { parts } = await openInstallBundle(o.bundlePath, trusted, o.stateDir, o.note);
   return installSteps({ parts, kubeconfigPath: o.kubeconfigPath, localFiles: nodeLocalFiles });
+}
+
+/** Steps after which a host's Kubernetes ports belong to the cluster being installed. */
+const CLUSTER_STEPS = ["k8s.init", "k8s.join-control-planes", "k8s.join-workers"];
+
+/** Hosts this state directory's journal shows Kubernetes started on (any attempt): a re-run resumes them, it does not compete. */
+export function hostsWithKubernetes(stateDir: string, hosts: readonly string[]): string[] {
+  const journal = Journal.openIfExists(stateDir);
+  if (!journal) return [];
+  try {
+    return hosts.filter((h) => CLUSTER_STEPS.some((id) => journal.lastOutcome(id, h) !== null));
+  } finally {
+    journal.close();
+  }
 }

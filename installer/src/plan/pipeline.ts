@@ -7,6 +7,8 @@ import type { Plan } from "./types.js";
 export interface PipelineInput extends Omit<PlanInput, "preflight"> {
   ignore: readonly string[];
   bundle: PlanInput["bundle"] & { extractedBytes?: number | null };
+  /** Hosts this installer already started Kubernetes on (from its journal): see PreflightContext.resumingHosts. */
+  resumingHosts?: readonly string[];
 }
 
 /**
@@ -15,10 +17,10 @@ export interface PipelineInput extends Omit<PlanInput, "preflight"> {
  * so bypassed checks are recorded. Pure: same input, same output.
  */
 export function preflightAndPlan(input: PipelineInput): { outcomes: Outcome[]; plan: Plan } {
-  const { ignore, ...planInput } = input;
+  const { ignore, resumingHosts, ...planInput } = input;
   const draft = buildPlan(planInput);
   const roles = Object.fromEntries(draft.nodes.map((n) => [n.host, n.roles]));
   const rdmaServices = draft.services.find((s) => s.name === "bigdata")?.enabled ?? false;
-  const outcomes = evaluatePreflight(planInput.facts, { bundle: input.bundle, roles, ignore, rdmaServices });
+  const outcomes = evaluatePreflight(planInput.facts, { bundle: input.bundle, roles, ignore, rdmaServices, ...(resumingHosts ? { resumingHosts } : {}) });
   return { outcomes, plan: buildPlan({ ...planInput, preflight: outcomes }) };
 }

@@ -168,7 +168,7 @@ export const CHECKS: readonly CheckSpec[] = [
     area: "runtime",
     title: "No other container runtime or kubelet",
     scope: "host",
-    require: '!system.containerRuntimes.any(r => r in ["containerd", "crio", "podman", "kubelet"])',
+    require: 'resuming || !system.containerRuntimes.any(r => r in ["containerd", "crio", "podman", "kubelet"])',
     severity: "warn",
     required: "no containerd, CRI-O, Podman or kubelet outside OMStack",
     found: "{{ system.containerRuntimes }}",
@@ -180,7 +180,8 @@ export const CHECKS: readonly CheckSpec[] = [
     area: "network",
     title: "Kubernetes ports free",
     scope: "host",
-    require: `!system.listeningPorts.any(p => p.proto == "tcp" && p.port in ${PORTS})`,
+    // On a resumed install the ports belong to the cluster this installer started (its journal says so).
+    require: `resuming || !system.listeningPorts.any(p => p.proto == "tcp" && p.port in ${PORTS})`,
     severity: "fail",
     required: "TCP ports {{ " + PORTS + ".join(\", \") }} free",
     found: "in use: {{ system.listeningPorts.filter(p => p.proto == \"tcp\" && p.port in " + PORTS + ").map(p => p.port).unique() }}",

@@ -29,6 +29,7 @@ export interface ClusterSummary {
 export const CONTEXT_TYPES: Readonly<Record<string, Ty>> = {
   roles: T.listOf(T.STRING),
   rdmaServices: T.BOOL,
+  resuming: T.BOOL,
   min: T.obj("role minimums", { cpuCores: T.NUMBER, memoryBytes: T.NUMBER, varFreeBytes: T.NUMBER }),
   bundle: T.obj("bundle", { cudaVersion: T.STRING, kubernetesVersion: T.STRING, containerdVersion: T.STRING, extractedBytes: T.NUMBER }),
   cluster: T.obj("cluster", {
@@ -128,6 +129,6 @@ export function summarizeCluster(facts: readonly HostFacts[]): ClusterSummary {
 }
 
 /** Everything the expressions of one host see besides its facts. */
-export function hostVars(roles: string[], bundle: BundleVersions, cluster: ClusterSummary, rdmaServices: boolean): Record<string, unknown> {
-  return { roles, min: minimumsFor(roles), bundle: { extractedBytes: null, ...bundle }, cluster, rdmaServices };
+export function hostVars(roles: string[], bundle: BundleVersions, cluster: ClusterSummary, rdmaServices: boolean, resuming = false): Record<string, unknown> {
+  return { roles, min: minimumsFor(roles), bundle: { extractedBytes: null, ...bundle }, cluster, rdmaServices, resuming };
 }

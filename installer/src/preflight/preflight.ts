@@ -31,6 +31,11 @@ export interface PreflightContext {
   ignore: readonly string[];
   /** Whether RDMA shuffle/cache services are enabled (RDMA port checks apply only then); default true. */
   rdmaServices?: boolean;
+  /**
+   * Hosts where this installer's journal shows Kubernetes already started (a resumed or repeated install): their
+   * Kubernetes ports and kubelet are the cluster being installed, not a competitor (`resuming` in expressions).
+   */
+  resumingHosts?: readonly string[];
 }
 
 interface CompiledCheck {
@@ -107,7 +112,7 @@ export function evaluatePreflight(facts: readonly HostFacts[], ctx: PreflightCon
       continue;
     }
     const roles = [...(ctx.roles?.[f.host] ?? defaultRoles(f))];
-    const env: EvalEnv = { root: f, vars: hostVars(roles, ctx.bundle, cluster, rdmaServices), functions: MATRIX_FUNCTIONS };
+    const env: EvalEnv = { root: f, vars: hostVars(roles, ctx.bundle, cluster, rdmaServices, ctx.resumingHosts?.includes(f.host) ?? false), functions: MATRIX_FUNCTIONS };
     for (const c of checks) if (c.spec.scope === "host") runCheck(c, f.host, env, push);
   }
   return out;

@@ -11,7 +11,7 @@ import { DEFAULT_CLUSTER_NETWORK, loadInstallConfig, pipelineInputFor, type Inst
 import { execute } from "../../executor/executor.js";
 import { sessionHosts } from "../../executor/contexts.js";
 import { formatEvent } from "../../executor/events.js";
-import { stepsForInstall } from "../installSteps.js";
+import { hostsWithKubernetes, stepsForInstall } from "../installSteps.js";
 import { SshConnector } from "../../adapters/ssh/client.js";
 import { checkKeyFile } from "../../adapters/ssh/keyfile.js";
 import { loadInventoryFile } from "../../inventory/load.js";
@@ -74,7 +74,9 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
   const { bundle, services } = await planningInputs(flags, config);
   const results = await probeInventory(rt, flags, [], { file: flags.config ?? flags.inventory ?? null, hosts: config.hosts });
   const facts = results.map((r) => r.facts);
-  const { outcomes, plan } = preflightAndPlan(pipelineInputFor(config, facts, bundle.versions, services));
+  const resumingHosts = hostsWithKubernetes(config.stateDir, config.hosts.map((h) => h.name));
+  if (resumingHosts.length > 0) rt.note(`resuming: the journal in ${config.stateDir} shows Kubernetes started on ${resumingHosts.join(", ")}; its ports there are the cluster's own`);
+  const { outcomes, plan } = preflightAndPlan({ ...pipelineInputFor(config, facts, bundle.versions, services), resumingHosts });
   const unreachable = facts.filter((f) => !f.reachable);
   if (outcomes.some((o) => o.status === "fail")) throw preflightFailedError(outcomes);
   if (unreachable.length > 0) throw new OmstackError("E_PROBE_FAILED", `cannot install: ${unreachable.map((f) => f.host).join(", ")} could not be probed`, { remedy: "fix the connection problems reported above, then run omstack install again" });
