@@ -79,9 +79,19 @@ describe("omstack install (host preparation) over SSH", () => {
     expect(again.stderr).toContain("--retry-failed");
   });
 
-  it("needs an inventory", async () => {
-    const r = await omstack(["install", "--dry-run"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("needs an inventory");
+  it("with no inventory installs on this machine alone (no SSH): a dry run probes it, plans it and changes nothing", async () => {
+    const state = join(work, "state-local");
+    const pre = await omstack(["preflight", "-o", "json"]);
+    const failing = [...new Set((JSON.parse(pre.stdout) as { outcomes: { checkId: string; status: string }[] }).outcomes.filter((o) => o.status === "fail").map((o) => o.checkId))];
+    const r = await omstack(["install", "--yes", "--dry-run", "--state-dir", state, ...failing.flatMap((id) => ["--ignore", id])]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("installing on this machine alone");
+    expect(r.stderr).toMatch(/host\.sysctls: (would apply|already done)/);
+    expect(r.stderr).toContain("no bundle given");
+    expect(r.stdout).toContain("dry-run: nothing was changed");
+    expect(existsSync(join(state, "install.db"))).toBe(false);
+    const named = await omstack(["install", "--yes", "--dry-run", "somehost"]);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain("host names need an inventory");
   });
 });

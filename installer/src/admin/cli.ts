@@ -7,6 +7,7 @@ import { checkPasswordPolicy, hashPassword } from "./auth/password.js";
 import { isRole, ROLES, type Role } from "./auth/roles.js";
 import { AuditLog } from "./store/audit.js";
 import { UserStore } from "./store/users.js";
+import { importJournal, readJournalSource, writeImportReceipt, type ImportResult } from "./journal/import.js";
 
 /** Who did it, for audit entries written from the node's shell. */
 export function localActor(): string {
@@ -68,6 +69,30 @@ export async function resetPassword(stateDir: string, name: string, password: st
   try {
     new UserStore(db).setPassword(name, await hashPassword(password), new Date());
     new AuditLog(db).append({ actor: localActor(), action: "user.password_reset", target: name, ip: "local", result: "success", detail: { via: "cli" } });
+  } finally {
+    db.close();
+  }
+}
+
+/** Imports the installer's journal (install.db or a JSON export) so the console's history shows the install; idempotent. */
+export function importJournalFile(stateDir: string, from: string, now = new Date()): ImportResult {
+  const exp = readJournalSource(from);
+  const db = openStateDb(stateDir);
+  try {
+    const result = importJournal(db, exp);
+    writeImportReceipt(stateDir, db, now);
+    new AuditLog(db).append({ actor: localActor(), action: "journal.imported", target: from, ip: "local", result: "success", detail: { added: result.added, updated: result.updated, unchanged: result.unchanged } });
+    return result;
+  } finally {
+    db.close();
+  }
+}
+
+/** The users of the state DB (no secrets): name, role, and whether the account is locked now. */
+export function listUsers(stateDir: string, now = new Date()): { name: string; role: Role; locked: boolean }[] {
+  const db = openStateDb(stateDir);
+  try {
+    return new UserStore(db).list().map((u) => ({ name: u.name, role: u.role, locked: u.lockedUntil !== null && Date.parse(u.lockedUntil) > now.getTime() }));
   } finally {
     db.close();
   }

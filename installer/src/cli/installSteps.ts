@@ -1,5 +1,9 @@
 // The step list an install runs: everything when a bundle is given; host preparation alone (said loudly) without one.
+import { randomBytes } from "node:crypto";
 import type { Plan } from "../plan/types.js";
+import { localJournalSource } from "../admin/journal/handoff-source.js";
+import type { AdminPasswordPolicy } from "../config/installConfig.js";
+import type { AdminUserSource } from "../steps/admin/service.js";
 import { nodeLocalFiles } from "../adapters/fs/localFiles.js";
 import { readBundleHead } from "../bundle/verify.js";
 import { verifyManifestSignature } from "../bundle/sign.js";
@@ -18,6 +22,28 @@ export interface InstallStepChoice {
   dryRun: boolean;
   kubeconfigPath: string;
   note: (line: string) => void;
+  /** The config's admin password policy, and the password when the wizard asked it (held in memory only). */
+  adminPassword: { policy: AdminPasswordPolicy; value: string | null };
+  /** Shows a secret once on the operator's terminal, never in the log (a generated admin password). */
+  showOnce: (line: string) => void;
+}
+
+/** The admin console's first user: the wizard's password, or one generated now and shown once. */
+function adminUserFor(o: InstallStepChoice): AdminUserSource {
+  let generated: string | null = null;
+  return {
+    name: "admin",
+    password() {
+      if (o.adminPassword.value) return o.adminPassword.value;
+      if (o.adminPassword.policy === "generate") return (generated = randomBytes(18).toString("base64url"));
+      throw new OmstackError("E_USAGE", "cluster.adminPassword is `ask`, but no password was typed (an install with --yes asks nothing)", {
+        remedy: "run the install from the wizard (omstack install on a terminal) to type it, or set `adminPassword: generate` to have one generated and shown once",
+      });
+    },
+    onCreated(name) {
+      if (generated) o.showOnce(`admin console user "${name}", password ${generated} — shown once and stored nowhere in plain text; change it after logging in (or: omstack admin reset-password on the node)`);
+    },
+  };
 }
 
 /** The steps for this install; a dry run checks the bundle's signature but extracts nothing. */
@@ -32,10 +58,10 @@ export async function stepsForInstall(o: InstallStepChoice): Promise<Step<Plan>[
     if (!head.signature) throw new OmstackError("E_BUNDLE_UNSIGNED", `${o.bundlePath} carries no signature`, { remedy: "install only from a bundle made by `omstack bundle build` (it signs)" });
     verifyManifestSignature(head.manifestBytes, head.signature, trusted);
     o.note(`bundle ${head.manifest.version}: signature verified (a dry run extracts nothing)`);
-    return installSteps({ parts: bundlePartsOf(`${o.stateDir}/bundles/(not extracted)`, head.manifest), kubeconfigPath: o.kubeconfigPath, localFiles: nodeLocalFiles });
+    return installSteps({ parts: bundlePartsOf(`${o.stateDir}/bundles/(not extracted)`, head.manifest), kubeconfigPath: o.kubeconfigPath, localFiles: nodeLocalFiles, adminUser: adminUserFor(o), journal: localJournalSource(o.stateDir) });
   }
   const { parts } = await openInstallBundle(o.bundlePath, trusted, o.stateDir, o.note);
-  return installSteps({ parts, kubeconfigPath: o.kubeconfigPath, localFiles: nodeLocalFiles });
+  return installSteps({ parts, kubeconfigPath: o.kubeconfigPath, localFiles: nodeLocalFiles, adminUser: adminUserFor(o), journal: localJournalSource(o.stateDir) });
 }
 
 /** Steps after which a host's Kubernetes ports belong to the cluster being installed. */

@@ -139,6 +139,9 @@ export async function wireWizard(w: WizardWiring): Promise<WiredWizard> {
       dryRun: w.dryRun,
       kubeconfigPath: w.kubeconfigPath ?? join(stateDir, "kubeconfig"),
       note: (line) => w.log({ note: line }, "install"),
+      // The wizard generated or asked the password on Plan review and showed it there.
+      adminPassword: { policy: config.adminPassword, value: secrets.adminPassword },
+      showOnce: () => undefined,
     });
     last = await execute({
       steps,

@@ -7,6 +7,14 @@ import { hostPushFiles, type PushFile } from "./host/push-files.js";
 import { hostSwapOff } from "./host/swap-off.js";
 import { hostSysctls } from "./host/sysctls.js";
 import type { Step } from "./types.js";
+import { devicesGpuCheck } from "./devices/gpu-check.js";
+import { devicesRdmaCheck } from "./devices/rdma-check.js";
+import { storageLvmVolumeGroups } from "./storage/lvm-volume-groups.js";
+import { OmstackError } from "../errors.js";
+import type { JournalHandoffSource } from "./admin/ports.js";
+import { adminApp } from "./admin/app.js";
+import { adminJournalHandoff } from "./admin/journal-handoff.js";
+import { adminService, type AdminUserSource } from "./admin/service.js";
 import { pauseImage, type BundleParts } from "./bundleParts.js";
 import { k8sBinaries } from "./k8s/binaries.js";
 import { k8sCni } from "./k8s/cni.js";
@@ -35,11 +43,16 @@ export interface InstallStepOptions {
   localFiles: LocalFiles;
   /** Bounds the wait for a healthy cluster (default 10 minutes). */
   readyTimeoutMs?: number;
+  /** The admin service's first user (the password is asked only when the user does not exist yet). */
+  adminUser: AdminUserSource;
+  /** The installer's journal, handed over to the admin service's database. */
+  journal: JournalHandoffSource;
 }
 
 /**
- * Every step of an install, in order: host preparation with the Kubernetes binaries before the kubelet unit and the
- * images after containerd restarts, then the cluster (init, joins, pod network, labels, health) and the kubeconfig.
+ * Every step of an install, in order: host preparation with the Kubernetes binaries before the kubelet unit, the
+ * planned LVM volume groups and the GPU/RDMA checks, the images after containerd restarts, then the cluster (init,
+ * joins, pod network, labels, health), the kubeconfig, and the admin service with the journal handed over.
  */
 export function installSteps(o: InstallStepOptions): Step<Plan>[] {
   const pause = pauseImage(o.parts);
@@ -49,6 +62,9 @@ export function installSteps(o: InstallStepOptions): Step<Plan>[] {
     ...prep.slice(0, at),
     k8sBinaries(o.parts),
     ...prep.slice(at),
+    storageLvmVolumeGroups(),
+    devicesGpuCheck(),
+    devicesRdmaCheck(),
     k8sImages(o.parts),
     k8sInit(),
     k8sJoinControlPlanes(),
@@ -57,6 +73,23 @@ export function installSteps(o: InstallStepOptions): Step<Plan>[] {
     k8sNodeLabels(),
     k8sReady(o.readyTimeoutMs !== undefined ? { timeoutMs: o.readyTimeoutMs } : {}),
     k8sKubeconfig(o.kubeconfigPath, o.localFiles),
+    ...adminSteps(o),
+  ];
+}
+
+/** The admin service on the first control plane, from the bundle's app and Node runtime; the journal handoff last. */
+function adminSteps(o: InstallStepOptions): Step<Plan>[] {
+  const app = o.parts.part("app/omstack-app.tar");
+  const node = o.parts.part("bin/node");
+  if (!app || !node) {
+    throw new OmstackError("E_BUNDLE_PART_MISSING", `bundle ${o.parts.version} has no ${!app ? "app/omstack-app.tar" : "bin/node"}: the admin service cannot be installed`, {
+      remedy: "install from a bundle built with the omstack app and its Node runtime (omstack bundle inspect lists its files)",
+    });
+  }
+  return [
+    adminApp({ app: { path: app.source, sha256: app.sha256 }, node: { path: node.source, sha256: node.sha256 } }),
+    adminService({ user: o.adminUser }),
+    adminJournalHandoff({ source: o.journal }),
   ];
 }
 

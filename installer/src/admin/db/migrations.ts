@@ -158,4 +158,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "runs imported from the installer's journal, keyed by where they came from",
+    sql: `
+      ALTER TABLE runs ADD COLUMN source TEXT;
+      CREATE UNIQUE INDEX runs_source ON runs(source) WHERE source IS NOT NULL;
+    `,
+  },
 ];

@@ -68,7 +68,8 @@ export class RunStore {
   }
 
   running(): RunSummary | undefined {
-    const row = this.db.prepare("SELECT * FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1").get() as RunRow | undefined;
+    // Imported install runs (source set) are the installer's to finish; they never block an upgrade here.
+    const row = this.db.prepare("SELECT * FROM runs WHERE status = 'running' AND source IS NULL ORDER BY id DESC LIMIT 1").get() as RunRow | undefined;
     return row ? toSummary(row) : undefined;
   }
 
@@ -109,9 +110,9 @@ export class RunStore {
     this.db.prepare("UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?").run(status, now.toISOString(), error, runId);
   }
 
-  /** Runs left 'running' by a process that died: marked failed so a new one may start. */
+  /** Runs this service left 'running' when it died: marked failed so a new one may start (imported runs are left as imported). */
   abandonRunning(now: Date): number {
-    return this.db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = 'the admin service stopped while this run was in progress' WHERE status = 'running'").run(now.toISOString()).changes;
+    return this.db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = 'the admin service stopped while this run was in progress' WHERE status = 'running' AND source IS NULL").run(now.toISOString()).changes;
   }
 }
 

@@ -1,7 +1,7 @@
-// `omstack admin serve | create-user | reset-password`: the admin service and its users, from the node's shell.
+// `omstack admin serve | create-user | reset-password | list-users | import-journal`: the admin service and its users, from the node's shell.
 import { Command } from "commander";
 import type { Register } from "../main.js";
-import { createUser, generatePassword, parseRole, readPassword, resetPassword } from "../../admin/cli.js";
+import { createUser, generatePassword, importJournalFile, listUsers, parseRole, readPassword, resetPassword } from "../../admin/cli.js";
 import { DEFAULT_PORT, serve } from "../../admin/server.js";
 
 interface StateOpts {
@@ -67,6 +67,31 @@ export const registerAdmin: Register = (program, run) => {
         rt.print({ name: opts.name, ...(opts.passwordStdin ? {} : { password }) }, () =>
           `password of ${opts.name} reset; the account is unlocked and its sessions ended\n` + (opts.passwordStdin ? "" : `new password (shown once, store it now): ${password}\n`),
         );
+        return 0;
+      }),
+    );
+
+  admin
+    .command("list-users")
+    .description("list the users of the admin service (names, roles, locked or not; never a password)")
+    .requiredOption("--state-dir <dir>", "state directory of the admin service")
+    .action(async (opts: StateOpts) =>
+      run("admin-list-users", async (rt) => {
+        const users = listUsers(opts.stateDir);
+        rt.print({ users }, () => (users.length ? users.map((u) => `${u.name}\t${u.role}${u.locked ? "\tlocked" : ""}`).join("\n") + "\n" : "no users\n"));
+        return 0;
+      }),
+    );
+
+  admin
+    .command("import-journal")
+    .description("import the installer's journal (install.db or a journal export) into the install history; importing again adds no duplicates")
+    .requiredOption("--state-dir <dir>", "state directory of the admin service")
+    .requiredOption("--from <file>", "the installer's STATE_DIR/install.db, or a JSON export of it")
+    .action(async (opts: StateOpts & { from: string }) =>
+      run("admin-import-journal", async (rt) => {
+        const r = importJournalFile(opts.stateDir, opts.from);
+        rt.print(r, () => `imported ${r.runs.length} install run(s) from ${opts.from}: ${r.added} added, ${r.updated} updated, ${r.unchanged} unchanged\n`);
         return 0;
       }),
     );

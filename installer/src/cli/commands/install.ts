@@ -4,6 +4,7 @@
 // Today it lays down the host-preparation steps; the Kubernetes and service steps join the same list as they land.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { hostname } from "node:os";
 import type { Command } from "commander";
 import { OmstackError } from "../../errors.js";
 import { defaultKnownHostsPath, defaultStateDir } from "../../config/paths.js";
@@ -18,7 +19,8 @@ import { loadInventoryFile } from "../../inventory/load.js";
 import { preflightAndPlan } from "../../plan/pipeline.js";
 import { loadServiceDir } from "../../preflight/services.fs.js";
 import { addBundleOptions, addFactSourceOptions, addPlanChoiceOptions, defaultServicesDir, planChoices, resolveBundle, validateIgnore, type BundleFlags, type FactSourceFlags, type PlanChoiceFlags } from "../options.js";
-import { probeInventory, sshSetup } from "../facts.js";
+import { probeInventory, probeLocal, sshSetup } from "../facts.js";
+import { LocalSession } from "../../adapters/local/localSession.js";
 import { preflightFailedError } from "./plan.js";
 import { usageError, type Runtime } from "../runtime.js";
 import type { Register } from "../main.js";
@@ -69,10 +71,24 @@ async function planningInputs(flags: InstallFlags, config: InstallConfig) {
 
 /** `--yes`, no terminal, or machine output: the config as given, refused while a check fails. */
 async function installWithoutQuestions(rt: Runtime, names: string[], flags: InstallFlags): Promise<number> {
-  const config = await installConfigFrom(flags, names);
-  if (!config) throw usageError("omstack install needs an inventory of the hosts to install on", "pass -c omstack.yaml (written by the wizard) or -i omstack.yaml (docs/inventory.md); on a terminal, omstack install alone starts the wizard");
+  const loaded = await installConfigFrom(flags, names);
+  // No inventory: this machine alone, an all-in-one node reached without SSH (the way single-node appliances install).
+  const local = loaded === null;
+  if (local && names.length > 0) throw usageError("host names need an inventory", "pass -c omstack.yaml or -i inventory.yaml with those hosts, or no names to install on this machine");
+  const config: InstallConfig = loaded ?? {
+    clusterName: "omstack",
+    hosts: [],
+    controlPlanes: null,
+    virtualIP: planChoices(flags).virtualIP ?? null,
+    bypassedChecks: [...new Set(flags.ignore)].sort(),
+    adminPassword: "generate",
+    bundlePath: flags.bundle ?? null,
+    stateDir: flags.stateDir ?? defaultStateDir(),
+    network: DEFAULT_CLUSTER_NETWORK,
+  };
+  if (local) rt.note(`no inventory given: installing on this machine alone (${hostname()}), without SSH; pass -c omstack.yaml for a cluster of hosts`);
   const { bundle, services } = await planningInputs(flags, config);
-  const results = await probeInventory(rt, flags, [], { file: flags.config ?? flags.inventory ?? null, hosts: config.hosts });
+  const results = local ? await probeLocal(rt, flags) : await probeInventory(rt, flags, [], { file: flags.config ?? flags.inventory ?? null, hosts: config.hosts });
   const facts = results.map((r) => r.facts);
   const resumingHosts = hostsWithKubernetes(config.stateDir, config.hosts.map((h) => h.name));
   if (resumingHosts.length > 0) rt.note(`resuming: the journal in ${config.stateDir} shows Kubernetes started on ${resumingHosts.join(", ")}; its ports there are the cluster's own`);
@@ -81,15 +97,26 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
   if (outcomes.some((o) => o.status === "fail")) throw preflightFailedError(outcomes);
   if (unreachable.length > 0) throw new OmstackError("E_PROBE_FAILED", `cannot install: ${unreachable.map((f) => f.host).join(", ")} could not be probed`, { remedy: "fix the connection problems reported above, then run omstack install again" });
   const specs = new Map(config.hosts.map((h) => [h.name, h]));
-  const connector = new SshConnector((await sshSetup(flags)).sshOptions);
+  const connector = local ? null : new SshConnector((await sshSetup(flags)).sshOptions);
   const stateDir = config.stateDir;
   const kubeconfigPath = flags.kubeconfig ?? join(stateDir, "kubeconfig");
-  const steps = await stepsForInstall({ bundlePath: config.bundlePath, trust: flags.trust, stateDir, dryRun: flags.dryRun, kubeconfigPath, note: (l) => rt.note(l) });
+  const steps = await stepsForInstall({
+    bundlePath: config.bundlePath,
+    trust: flags.trust,
+    stateDir,
+    dryRun: flags.dryRun,
+    kubeconfigPath,
+    note: (l) => rt.note(l),
+    adminPassword: { policy: config.adminPassword, value: null },
+    // A generated admin password goes to the operator's terminal once, never to the log file.
+    showOnce: (l) => void process.stderr.write(`${l}\n`),
+  });
   rt.log.info({ stateDir, dryRun: flags.dryRun, hosts: plan.nodes.map((n) => n.host), cluster: config.clusterName, steps: steps.map((s) => s.id) }, "install starting");
   const result = await execute({
     steps,
     plan,
     hosts: sessionHosts((host) => {
+      if (connector === null) return Promise.resolve(new LocalSession());
       const spec = specs.get(host);
       if (!spec) throw new OmstackError("E_HOST_UNKNOWN", `${host} is in the plan but not in ${flags.config ?? flags.inventory}`, { remedy: "plan and install from the same inventory" });
       return connector.open(spec);
