@@ -23,7 +23,7 @@ import {
   type BundlePackage,
 } from "./manifest.js";
 import { BlobStore, buildImageFromFolder, importFromLayout, layoutIndex, OCI_LAYOUT_FILE, platformString, tarFolder, type ImageParts } from "./oci.js";
-import { comparePaths } from "./paths.js";
+import { comparePaths, pathProblem } from "./paths.js";
 import { resolveBuildTime, type FileSource, type ImageSource, type Recipe } from "./recipe.js";
 import { signManifest } from "./sign.js";
 import { tarChunks, TarBodyMismatch, type TarEntry } from "./tar-write.js";
@@ -192,6 +192,14 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       for (const p of list) {
         const fileName = p.source.kind === "local" ? basename(p.source.path) : p.source.kind === "url" ? basename(new URL(p.source.url).pathname) || `${p.name}_${p.version}` : `${p.name}_${p.version}`;
         const path = `packages/${family}/${fileName}`;
+        // A name the bundle's own path rules refuse (apt's cache writes `conntrack_1%3a1.4.7…`) would build a bundle
+        // that `bundle verify` rejects: refuse it here, before anything is fetched.
+        const problem = pathProblem(path);
+        if (problem) {
+          throw new OmstackError("E_BUNDLE_RECIPE", `packages.${family} ${p.name}: the file name ${JSON.stringify(fileName)} cannot be a bundle path (${problem})`, {
+            remedy: "rename or link the file to a name of letters, digits and ._+@=:,~- only (e.g. dpkg's own conntrack_1:1.4.7-1+b2_amd64.deb)",
+          });
+        }
         staged.push(await stageSource(path, 0o644, p.source, join(work, "downloads"), `packages.${family} ${p.name}`));
         packages[family].push({ name: p.name, version: p.version, path });
       }
