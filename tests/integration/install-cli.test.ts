@@ -33,10 +33,17 @@ describe("omstack install (host preparation) over SSH", () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it("refuses to run while preflight fails, listing the checks", async () => {
-    const r = await omstack(["install", "-i", inventory, "--known-hosts", lab.knownHostsFile, "--state-dir", join(work, "state-refused"), "--dry-run"]);
+  it("refuses to run while preflight fails, listing the checks; a dry run shows the failures and still describes the steps", async () => {
+    const r = await omstack(["install", "-i", inventory, "--known-hosts", lab.knownHostsFile, "--state-dir", join(work, "state-refused"), "--yes"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("E_PREFLIGHT_FAILED");
+    expect(existsSync(join(work, "state-refused", "install.db"))).toBe(false);
+    for (const h of lab.hosts) expect(existsSync(join(h.rootDir, "etc/sysctl.d/90-omstack.conf"))).toBe(false);
+    const dry = await omstack(["install", "-i", inventory, "--known-hosts", lab.knownHostsFile, "--state-dir", join(work, "state-refused"), "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain("dry-run: preflight FAILS — a real install stops here");
+    expect(dry.stderr).toMatch(/host\.sysctls: would apply/);
+    expect(dry.stdout).toMatch(/A real install would refuse: \d+ preflight check\(s\) fail/);
     expect(existsSync(join(work, "state-refused", "install.db"))).toBe(false);
   });
 

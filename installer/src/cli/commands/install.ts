@@ -94,7 +94,13 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
   if (resumingHosts.length > 0) rt.note(`resuming: the journal in ${config.stateDir} shows Kubernetes started on ${resumingHosts.join(", ")}; its ports there are the cluster's own`);
   const { outcomes, plan } = preflightAndPlan({ ...pipelineInputFor(config, facts, bundle.versions, services), resumingHosts });
   const unreachable = facts.filter((f) => !f.reachable);
-  if (outcomes.some((o) => o.status === "fail")) throw preflightFailedError(outcomes);
+  // A dry run shows everything, failing checks included: the operator sees what to fix and what would follow.
+  const refused = outcomes.some((o) => o.status === "fail") ? preflightFailedError(outcomes) : null;
+  if (refused && !flags.dryRun) throw refused;
+  if (refused) {
+    rt.note(`dry-run: preflight FAILS — a real install stops here: ${refused.message.replace(/^no plan was made: /, "")}`);
+    for (const e of refused.errors as OmstackError[]) rt.note(`  ${e.host ? `${e.host}: ` : ""}${e.message}${e.remedy ? `\n    fix: ${e.remedy}` : ""}`);
+  }
   if (unreachable.length > 0) throw new OmstackError("E_PROBE_FAILED", `cannot install: ${unreachable.map((f) => f.host).join(", ")} could not be probed`, { remedy: "fix the connection problems reported above, then run omstack install again" });
   const specs = new Map(config.hosts.map((h) => [h.name, h]));
   const connector = local ? null : new SshConnector((await sshSetup(flags)).sshOptions);
@@ -134,7 +140,7 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
   const withCluster = steps.some((s) => s.id === "k8s.kubeconfig");
   rt.print({ runId: result.runId, status: result.status, outcomes: result.outcomes, logDir: result.logDir, kubeconfig: withCluster && !flags.dryRun ? kubeconfigPath : null }, () =>
     flags.dryRun
-      ? "dry-run: nothing was changed.\n"
+      ? `dry-run: nothing was changed.${refused ? ` A real install would refuse: ${outcomes.filter((o) => o.status === "fail").length} preflight check(s) fail (listed above with their fixes).` : ""}\n`
       : `install run ${result.runId} ${result.status}; journal in ${stateDir}/install.db${result.logDir ? `, logs in ${result.logDir}` : ""}\n` +
         (withCluster && result.status === "succeeded" ? `kubeconfig (cluster admin, 0600): ${kubeconfigPath}\n  export KUBECONFIG=${kubeconfigPath}; kubectl get nodes\n` : ""),
   );
