@@ -66,7 +66,7 @@ export const CAPTURES: readonly CaptureSpec[] = [
   { name: "df-var.txt", mayHang: true, command: "df -P -B1 /var", tool: "df", why: "free space for images and etcd" },
   { name: "modules.txt", command: "cat /proc/modules", tool: null, why: "loaded kernel modules (br_netfilter, overlay, nvidia, ib_core)" },
   { name: "ss-listen.txt", mayHang: true, command: "ss -H -lntu", tool: "ss", why: "ports that Kubernetes and the services need" },
-  { name: "cgroup-fs.txt", command: "stat -f -c %T /sys/fs/cgroup", tool: "stat", why: "cgroup v1 or v2 (the kubelet's failCgroupV1 setting)" },
+  { name: "cgroup-fs.txt", command: "stat -f -c %T /sys/fs/cgroup", tool: null, why: "cgroup v1 or v2 (the kubelet's failCgroupV1 setting)" },
   { name: "capabilities.txt", command: "grep -E '^Cap(Eff|Bnd):' /proc/self/status", tool: null, why: "CAP_SYS_RESOURCE (containerd's restrict_oom_score_adj)" },
 ];
 
