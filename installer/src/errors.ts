@@ -114,6 +114,12 @@ export const ERROR_CODES = {
   E_CLUSTER_NOT_READY: { title: "nodes or system pods did not become ready in time", exit: 1 },
   E_STEP_SOURCE: { title: "a local file to push is missing or does not match its recorded sha256", exit: 1 },
   E_PUSH_CHECKSUM: { title: "a pushed file arrived on the host with a different sha256", exit: 1 },
+  // services installed with helm (docs/install.md "Service steps (helm)")
+  E_HELM_UNAVAILABLE: { title: "the bundled helm binary or the admin kubeconfig is missing on this machine", exit: 1 },
+  E_HELM_FAILED: { title: "a helm command failed", exit: 1 },
+  E_HELM_OUTPUT: { title: "helm printed output omstack does not understand", exit: 1 },
+  E_SERVICE_IMAGE_MISSING: { title: "a service chart uses an image the bundle does not carry", exit: 1 },
+  E_SERVICE_NOT_READY: { title: "a service's pods did not become ready in time", exit: 1 },
   // admin service installed by omstack install (docs/admin.md, "Installed by omstack install")
   E_ADMIN_SERVICE_NO_SYSTEMD: { title: "the admin service's node does not run systemd as PID 1", exit: 1 },
   E_ADMIN_SERVICE_PREREQ: { title: "a tool the admin service needs is missing on its node", exit: 1 },

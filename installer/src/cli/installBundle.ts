@@ -23,6 +23,7 @@ export function bundlePartsOf(dir: string, manifest: BundleManifest): BundlePart
       return f ? { path, source: join(dir, path), sha256: f.sha256, size: f.size, mode: f.mode } : null;
     },
     images: manifest.images.map((i) => ({ name: i.name, digest: i.digest, blobs: i.blobs })),
+    charts: manifest.charts.map((c) => ({ name: c.name, version: c.version, path: c.path })),
   };
 }
 

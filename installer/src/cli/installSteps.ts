@@ -13,6 +13,8 @@ import { hostPreparationSteps, installSteps } from "../steps/index.js";
 import type { Step } from "../steps/types.js";
 import { bundlePartsOf, openInstallBundle } from "./installBundle.js";
 import { trustedKeys } from "./trust.js";
+import { binaryHelm } from "../adapters/helm/binaryHelm.js";
+import type { BundleParts } from "../steps/bundleParts.js";
 
 /** What chooses the steps. */
 export interface InstallStepChoice {
@@ -58,10 +60,16 @@ export async function stepsForInstall(o: InstallStepChoice): Promise<Step<Plan>[
     if (!head.signature) throw new OmstackError("E_BUNDLE_UNSIGNED", `${o.bundlePath} carries no signature`, { remedy: "install only from a bundle made by `omstack bundle build` (it signs)" });
     verifyManifestSignature(head.manifestBytes, head.signature, trusted);
     o.note(`bundle ${head.manifest.version}: signature verified (a dry run extracts nothing)`);
-    return installSteps({ parts: bundlePartsOf(`${o.stateDir}/bundles/(not extracted)`, head.manifest), kubeconfigPath: o.kubeconfigPath, localFiles: nodeLocalFiles, adminUser: adminUserFor(o), journal: localJournalSource(o.stateDir) });
+    const parts = bundlePartsOf(`${o.stateDir}/bundles/(not extracted)`, head.manifest);
+    return installSteps({ parts, kubeconfigPath: o.kubeconfigPath, localFiles: nodeLocalFiles, adminUser: adminUserFor(o), journal: localJournalSource(o.stateDir), helm: helmFor(parts, o) });
   }
   const { parts } = await openInstallBundle(o.bundlePath, trusted, o.stateDir, o.note);
-  return installSteps({ parts, kubeconfigPath: o.kubeconfigPath, localFiles: nodeLocalFiles, adminUser: adminUserFor(o), journal: localJournalSource(o.stateDir) });
+  return installSteps({ parts, kubeconfigPath: o.kubeconfigPath, localFiles: nodeLocalFiles, adminUser: adminUserFor(o), journal: localJournalSource(o.stateDir), helm: helmFor(parts, o) });
+}
+
+/** The bundle's helm binary against the kubeconfig the install saves (a bundle without helm: the step says so). */
+function helmFor(parts: BundleParts, o: InstallStepChoice) {
+  return binaryHelm({ helmPath: parts.part("bin/helm")?.source ?? null, kubeconfigPath: o.kubeconfigPath });
 }
 
 /** Steps after which a host's Kubernetes ports belong to the cluster being installed. */

@@ -15,12 +15,21 @@ export interface BundlePartImage {
   blobs: string[];
 }
 
+/** A Helm chart of the bundle (bundle.json charts[]): its archive is the file at `path` (see part()). */
+export interface BundlePartChart {
+  name: string;
+  version: string;
+  path: string;
+}
+
 /** What steps read from the bundle; built once by the install command from the extracted, verified folder. */
 export interface BundleParts {
   version: string;
   /** The file at `path` in the bundle, or null when the bundle has none. */
   part(path: string): BundlePart | null;
   images: BundlePartImage[];
+  /** The bundle's charts (absent = none; the services step installs the ones the plan enables). */
+  charts?: BundlePartChart[];
 }
 
 /** The image whose repository ends in /pause (the sandbox image containerd and kubeadm use), if the bundle has one. */

@@ -7,6 +7,8 @@ import { hostPushFiles, type PushFile } from "./host/push-files.js";
 import { hostSwapOff } from "./host/swap-off.js";
 import { hostSysctls } from "./host/sysctls.js";
 import type { Step } from "./types.js";
+import { servicesReleases } from "./services/releases.js";
+import type { HelmClient } from "./services/ports.js";
 import { devicesGpuCheck } from "./devices/gpu-check.js";
 import { devicesRdmaCheck } from "./devices/rdma-check.js";
 import { storageLvmVolumeGroups } from "./storage/lvm-volume-groups.js";
@@ -47,6 +49,8 @@ export interface InstallStepOptions {
   adminUser: AdminUserSource;
   /** The installer's journal, handed over to the admin service's database. */
   journal: JournalHandoffSource;
+  /** The bundle's helm, run on this machine with the saved kubeconfig. */
+  helm: HelmClient;
 }
 
 /**
@@ -73,6 +77,7 @@ export function installSteps(o: InstallStepOptions): Step<Plan>[] {
     k8sNodeLabels(),
     k8sReady(o.readyTimeoutMs !== undefined ? { timeoutMs: o.readyTimeoutMs } : {}),
     k8sKubeconfig(o.kubeconfigPath, o.localFiles),
+    servicesReleases({ helm: o.helm, parts: o.parts }),
     ...adminSteps(o),
   ];
 }
