@@ -37,6 +37,8 @@ function deps(over: Partial<WizardDeps>, saved: { path: string }): WizardDeps {
     },
     evaluate: (config, facts) => preflightAndPlan(pipelineInputFor(config, facts, bundle, services)),
     generatePassword: () => "generated-Pw-0001",
+    adminUser: "admin",
+    dryRun: true,
     saveConfig: async (c) => (await saveInstallConfig(saved.path, c), saved.path),
     // DRY-RUN STUB: stands in for the install engine; emits the events a dry run of two steps would.
     install: async (req, on) => {
@@ -44,7 +46,7 @@ function deps(over: Partial<WizardDeps>, saved: { path: string }): WizardDeps {
       on({ type: "run-started", dryRun: true, steps, logDir: null });
       for (const s of steps) for (const n of req.plan!.nodes) on({ type: "step-planned", stepId: s.id, host: n.host, willApply: true, reason: "dry run stub" });
       on({ type: "run-finished", status: "succeeded", durationMs: 10 });
-      return { consoleUrl: "https://10.0.0.250/", kubeconfigPath: "/var/lib/omstack/kubeconfig", logPath: "/tmp/omstack-install.log" };
+      return { consoleUrl: "https://10.0.0.11:9443", kubeconfigPath: "/var/lib/omstack/kubeconfig", adminUser: "admin", logPath: "/tmp/omstack-install.log" };
     },
     ...over,
   };
@@ -114,8 +116,10 @@ describe("the wizard", () => {
     // the interactive answers
     expect(res.config).toMatchObject({ clusterName: "lab", virtualIP: "10.0.0.250", controlPlanes: null, adminPassword: "generate" });
     expect(res.config.hosts.map((h) => [h.name, h.address, h.auth.kind, h.wipe])).toEqual([["node-11", "10.0.0.11", "key", ["nvme1n1"]], ["node-12", "10.0.0.12", "key", []]]);
-    // dry run: the generated password is not shown (nothing was installed)
-    expect(shots["7-done"]).not.toContain("generated-Pw-0001");
+    // dry run: no password is generated (nothing is installed); Done shows what a real run would produce
+    expect(Object.values(shots).join("\n")).not.toContain("generated-Pw-0001");
+    expect(shots["7-done"]).toContain("Dry run finished: nothing was changed");
+    expect(shots["7-done"]).toContain("Admin console: https://10.0.0.11:9443");
 
     // the same config and plan from the saved file
     const loaded = await loadInstallConfig(saved.path, async () => null, { stateDir: "/elsewhere" });
@@ -127,6 +131,77 @@ describe("the wizard", () => {
 
     await mkdir(screensDir, { recursive: true });
     for (const [name, frame] of Object.entries(shots)) await writeFile(join(screensDir, `${name}.txt`), frame + "\n");
+  });
+
+  it("a real run: the generated password is shown once on Plan review and given to the install; Done only refers to it", async () => {
+    const saved = { path: join(await mkdtemp(join(tmpdir(), "omstack-wizard-")), "omstack.yaml") };
+    const given: (string | null)[] = [];
+    const frames: string[] = [];
+    const results: WizardResult[] = [];
+    const real = deps(
+      {
+        dryRun: false,
+        install: async (req, on) => {
+          given.push(req.secrets.adminPassword);
+          const steps = [{ id: "host.swap-off", title: "Turn swap off" }];
+          on({ type: "run-started", dryRun: false, steps, logDir: "/var/lib/omstack/logs/run-1" });
+          for (const n of req.plan!.nodes) on({ type: "step-verified", stepId: "host.swap-off", host: n.host, durationMs: 5 });
+          on({ type: "run-finished", status: "succeeded", durationMs: 10 });
+          return { consoleUrl: "https://10.0.0.11:9443", kubeconfigPath: "/var/lib/omstack/kubeconfig", adminUser: "admin", logPath: "/tmp/omstack-install.log", runLogDir: "/var/lib/omstack/logs/run-1" };
+        },
+      },
+      saved,
+    );
+    const r = render(createElement(Wizard, { deps: real, initial, caps: { ascii: false, color: false }, size: { columns: 80, rows: 24 }, onExit: (x) => results.push(x) }));
+    const keep = () => frames.push(r.lastFrame()!);
+    await waitFor(r.lastFrame, (f) => f.includes("Cluster name"));
+    await press(r.stdin, KEY.enter);
+    await waitFor(r.lastFrame, (f) => f.includes("Add host(s)"));
+    await press(r.stdin, "10.0.0.11-12", KEY.enter);
+    await waitFor(r.lastFrame, (f) => f.includes("[2 so far]"));
+    await press(r.stdin, KEY.enter);
+    await waitFor(r.lastFrame, (f) => f.includes("SSH user"));
+    await press(r.stdin, KEY.enter);
+    await waitFor(r.lastFrame, (f) => f.includes("How does root log in?"));
+    await press(r.stdin, "1");
+    await waitFor(r.lastFrame, (f) => f.includes("Private key file"));
+    await press(r.stdin, KEY.enter);
+    await waitFor(r.lastFrame, (f) => f.includes("Bastion"));
+    await press(r.stdin, KEY.enter);
+    await waitFor(r.lastFrame, (f) => f.includes("all 2 hosts answered"));
+    await press(r.stdin, KEY.enter);
+    await waitFor(r.lastFrame, (f) => f.includes("step 4/7: Preflight"));
+    await press(r.stdin, KEY.enter);
+    await waitFor(r.lastFrame, (f) => f.includes("Admin password: generated when you start the install, shown once here"));
+    await press(r.stdin, KEY.enter);
+    let f = await waitFor(r.lastFrame, (x) => x.includes("password: generated-Pw-0001"));
+    expect(f).toContain("user:     admin");
+    expect(sizeProblems(f)).toEqual([]);
+    await mkdir(screensDir, { recursive: true });
+    await writeFile(join(screensDir, "5-plan-password.txt"), f + "\n");
+    // Esc and confirming again show the same password (one password per wizard, never a second one)
+    await press(r.stdin, KEY.esc);
+    await waitFor(r.lastFrame, (x) => !x.includes("generated-Pw-0001") && x.includes("Enter install"));
+    await press(r.stdin, KEY.enter);
+    await waitFor(r.lastFrame, (x) => x.includes("password: generated-Pw-0001"));
+    await press(r.stdin, KEY.enter);
+    await waitFor(r.lastFrame, (x) => x.includes("Install finished"));
+    keep();
+    await press(r.stdin, KEY.enter);
+    f = await waitFor(r.lastFrame, (x) => x.includes("step 7/7: Done"));
+    keep();
+    await writeFile(join(screensDir, "7-done-real.txt"), f + "\n");
+    expect(given).toEqual(["generated-Pw-0001"]);
+    expect(f).toContain("OMStack is installed");
+    expect(f).toContain("Admin console: https://10.0.0.11:9443");
+    expect(f).toContain("Admin user:    admin (password: generated, shown once on the Plan screen)");
+    expect(f).toContain("export KUBECONFIG=/var/lib/omstack/kubeconfig");
+    expect(f).toContain("kubectl get nodes");
+    expect(f).toContain("Install log:   /tmp/omstack-install.log");
+    for (const x of frames) expect(x).not.toContain("generated-Pw-0001");
+    expect(sizeProblems(f)).toEqual([]);
+    await press(r.stdin, KEY.enter);
+    expect(results[0]).toMatchObject({ kind: "finished" });
   });
 
   it("Ctrl-C leaves cleanly from any screen, and aborts a running install (resumable)", async () => {

@@ -3,7 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Journal } from "../state/journal.js";
-import { bundleView, previousRunOf, wholeNumber, wizardSecrets } from "./wizardDeps.js";
+import type { Plan, PlanNode } from "../plan/types.js";
+import { adminConsoleUrl, bundleView, installOutcomeFor, previousRunOf, wholeNumber, wizardSecrets } from "./wizardDeps.js";
+
+const node = (host: string, roles: string[], address: string | null): PlanNode => ({ host, roles, labels: {}, taints: [], disks: [], rdmaInterface: null, address, restrictOomScoreAdj: false, reasons: [] });
+const planOf = (nodes: PlanNode[]) => ({ nodes }) as unknown as Plan;
 
 describe("wizard deps", () => {
   it("previousRunOf: null without a journal or after a success; the newest unfinished apply run otherwise", async () => {
@@ -44,5 +48,26 @@ describe("wizard deps", () => {
   it("wholeNumber refuses what is not a whole number in range", () => {
     expect(wholeNumber("10", "--concurrency", 100)).toBe(10);
     for (const bad of ["0", "abc", "1.5", "101"]) expect(() => wholeNumber(bad, "--concurrency", 100)).toThrow(/--concurrency must be a whole number/);
+  });
+
+  it("adminConsoleUrl: the first control-plane node's address (else its name) on port 9443; IPv6 in brackets", () => {
+    expect(adminConsoleUrl(planOf([node("w1", ["worker"], "10.0.0.21"), node("cp1", ["control-plane", "worker"], "10.0.0.11"), node("cp2", ["control-plane"], "10.0.0.12")]))).toBe("https://10.0.0.11:9443");
+    expect(adminConsoleUrl(planOf([node("cp1.lab", ["control-plane"], null)]))).toBe("https://cp1.lab:9443");
+    expect(adminConsoleUrl(planOf([node("cp1", ["control-plane"], "fd00::11")]))).toBe("https://[fd00::11]:9443");
+    expect(adminConsoleUrl(planOf([node("w1", ["worker"], "10.0.0.21")]))).toBeNull();
+  });
+
+  it("installOutcomeFor: console and user only with the admin service, the kubeconfig only with its step", () => {
+    const plan = planOf([node("cp1", ["control-plane"], "10.0.0.11")]);
+    const o = { kubeconfigPath: "/s/kubeconfig", logPath: "/l/install.log", runLogDir: "/s/logs/run-2", shownOnce: [] };
+    expect(installOutcomeFor(plan, [{ id: "host.swap-off" }, { id: "k8s.kubeconfig" }, { id: "admin.service" }], o)).toEqual({
+      consoleUrl: "https://10.0.0.11:9443",
+      kubeconfigPath: "/s/kubeconfig",
+      adminUser: "admin",
+      logPath: "/l/install.log",
+      runLogDir: "/s/logs/run-2",
+      shownOnce: [],
+    });
+    expect(installOutcomeFor(plan, [{ id: "host.swap-off" }], o)).toMatchObject({ consoleUrl: null, kubeconfigPath: null, adminUser: null, logPath: "/l/install.log" });
   });
 });

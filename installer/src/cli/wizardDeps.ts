@@ -20,8 +20,11 @@ import type { HostFacts } from "../probe/facts.js";
 import { probeHosts, type ProbeEvent } from "../probe/probeHosts.js";
 import { Journal } from "../state/journal.js";
 import { hostPreparationSteps } from "../steps/index.js";
+import { DEFAULT_ADMIN_LISTEN } from "../steps/admin/layout.js";
+import type { Step } from "../steps/types.js";
 import { stepsForInstall } from "./installSteps.js";
 import type { WizardDeps } from "../tui/Wizard.js";
+import type { InstallOutcome } from "../tui/screens/Install.js";
 import type { BundleView, PreviousRun } from "../tui/screens/Welcome.js";
 
 /** What the factory needs from the command line: paths, SSH timeouts, the bundle versions and services, dry-run. */
@@ -55,6 +58,31 @@ export interface WiredWizard {
   lastResult: () => ExecuteResult | null;
   /** Resolves when no install is running (Ctrl-C stops starting new work; running work finishes first). */
   settled: () => Promise<void>;
+}
+
+/** The admin console's first user: the name installSteps.ts gives the admin.service step (keep the two alike). */
+export const WIZARD_ADMIN_USER = "admin";
+
+/** The admin console's address: the plan's first control-plane node (its address, else its name) on the service's port. */
+export function adminConsoleUrl(plan: Plan): string | null {
+  const node = plan.nodes.find((n) => n.roles.includes("control-plane"));
+  if (!node) return null;
+  const host = node.address ?? node.host;
+  const port = DEFAULT_ADMIN_LISTEN.slice(DEFAULT_ADMIN_LISTEN.lastIndexOf(":") + 1);
+  return `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/** What Done shows for an install of these steps: the console only with the admin service, the kubeconfig only with its step. */
+export function installOutcomeFor(plan: Plan, steps: readonly Pick<Step<Plan>, "id">[], o: { kubeconfigPath: string; logPath: string; runLogDir: string | null; shownOnce: string[] }): InstallOutcome {
+  const has = (id: string) => steps.some((s) => s.id === id);
+  return {
+    consoleUrl: has("admin.service") ? adminConsoleUrl(plan) : null,
+    kubeconfigPath: has("k8s.kubeconfig") ? o.kubeconfigPath : null,
+    adminUser: has("admin.service") ? WIZARD_ADMIN_USER : null,
+    logPath: o.logPath,
+    runLogDir: o.runLogDir,
+    shownOnce: o.shownOnce,
+  };
 }
 
 /** bundle.json of a bundle file as Welcome shows it; a bad file becomes an error view with its fix. */
@@ -132,16 +160,19 @@ export async function wireWizard(w: WizardWiring): Promise<WiredWizard> {
     const { connector } = connectorFor(secrets, false);
     const stateDir = config.stateDir;
     w.log({ stateDir, dryRun: w.dryRun, retry, hosts: plan.nodes.map((n) => n.host) }, "wizard install starting");
+    const kubeconfigPath = w.kubeconfigPath ?? join(stateDir, "kubeconfig");
+    // Shown once on Done, never logged: only a run resumed from Welcome (no Plan review) generates a password here.
+    const shownOnce: string[] = [];
     const steps = await stepsForInstall({
       bundlePath: config.bundlePath,
       trust: w.trust,
       stateDir,
       dryRun: w.dryRun,
-      kubeconfigPath: w.kubeconfigPath ?? join(stateDir, "kubeconfig"),
+      kubeconfigPath,
       note: (line) => w.log({ note: line }, "install"),
-      // The wizard generated or asked the password on Plan review and showed it there.
+      // The wizard generated (and showed) or asked the password on Plan review.
       adminPassword: { policy: config.adminPassword, value: secrets.adminPassword },
-      showOnce: () => undefined,
+      showOnce: (line) => void shownOnce.push(line),
     });
     last = await execute({
       steps,
@@ -161,7 +192,7 @@ export async function wireWizard(w: WizardWiring): Promise<WiredWizard> {
         onEvent(e);
       },
     });
-    return last;
+    return { result: last, outcome: installOutcomeFor(plan, steps, { kubeconfigPath, logPath: w.logPath, runLogDir: last.logDir, shownOnce }) };
   };
 
   const deps: WizardDeps = {
@@ -172,6 +203,8 @@ export async function wireWizard(w: WizardWiring): Promise<WiredWizard> {
     probe: async (hosts, secrets, opts, onEvent) => void (await probe(hosts, secrets, opts, onEvent)),
     evaluate,
     generatePassword: () => randomBytes(18).toString("base64url"),
+    adminUser: WIZARD_ADMIN_USER,
+    dryRun: w.dryRun,
     saveConfig: async (config) => {
       const path = resolve(w.configPath);
       await saveInstallConfig(path, config);
@@ -180,10 +213,9 @@ export async function wireWizard(w: WizardWiring): Promise<WiredWizard> {
     install: async (req, onEvent) => {
       const p = runInstall(req.config, req.plan, req.secrets, req.retry, req.signal, onEvent);
       running = p.catch(() => undefined);
-      const result = await p;
+      const { result, outcome } = await p;
       if (result.error && result.status !== "failed") throw result.error;
-      const vip = req.config.virtualIP;
-      return { consoleUrl: vip ? `https://${vip.includes(":") ? `[${vip}]` : vip}/` : null, kubeconfigPath: null, logPath: w.logPath };
+      return outcome;
     },
   };
   return { deps, lastResult: () => last, settled: () => running.then(() => undefined) };

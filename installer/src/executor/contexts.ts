@@ -1,7 +1,7 @@
 // ReadCtx and WriteCtx over a HostSession: each operation is one small sh script, logged with its exit status.
 import { createReadStream } from "node:fs";
 import { open as openFile, stat as statLocal } from "node:fs/promises";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { CommandError, OmstackError, isOmstackError, tail } from "../errors.js";
 import type { HostSession, ScriptResult } from "../probe/ports.js";
 import type { CommandResult, FileStat, ReadCtx, WriteCtx } from "../steps/types.js";
@@ -152,7 +152,8 @@ function writeCtx(host: string, session: HostSession, io: StepIo, t: ContextTime
       const dest = checkPath(path, host);
       const mode = opts.mode ?? 0o644;
       const data = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-      const tmp = `${dest}.omstack-tmp`;
+      // a name of its own: a write of a killed run may still be running on the host, and its EXIT trap removes its temp file
+      const tmp = `${dest}.omstack-tmp.${randomBytes(6).toString("hex")}`;
       const text = [
         "set -e",
         "umask 077",
@@ -171,7 +172,7 @@ function writeCtx(host: string, session: HostSession, io: StepIo, t: ContextTime
     async pushFile(localPath, remotePath, opts) {
       const dest = checkPath(remotePath, host);
       const mode = opts.mode ?? 0o644;
-      const tmp = `${dest}.omstack-tmp`;
+      const tmp = `${dest}.omstack-tmp.${randomBytes(6).toString("hex")}`;
       let size: number;
       let localSum: string;
       try {
@@ -183,7 +184,7 @@ function writeCtx(host: string, session: HostSession, io: StepIo, t: ContextTime
       if (localSum !== opts.sha256) {
         throw new OmstackError("E_STEP_SOURCE", `${host}: ${localPath} has sha256 ${localSum}; the install expects ${opts.sha256}`, { host, remedy: "the local copy is damaged or from another bundle; extract the bundle again and verify it (omstack bundle verify)" });
       }
-      const prep = await sh(`mkdir -p ${parentDir(dest)}`, `set -e\nmkdir -p ${shq(parentDir(dest))}\nrm -f ${shq(tmp)}\n`);
+      const prep = await sh(`mkdir -p ${parentDir(dest)}`, `set -e\nmkdir -p ${shq(parentDir(dest))}\nrm -f ${shq(`${dest}.omstack-tmp`)} ${shq(dest)}.omstack-tmp.*\n`);
       if (prep.exitCode !== 0) throw failed(host, `mkdir -p ${parentDir(dest)}`, prep);
       if (isStreaming(session)) {
         io.log(`$ push ${localPath} -> ${dest} (${size} bytes, streamed)`);
@@ -218,17 +219,19 @@ function writeCtx(host: string, session: HostSession, io: StepIo, t: ContextTime
       if (r.exitCode !== 0) throw failed(host, `rm -f ${p}`, r);
     },
     async run(command, opts = {}) {
-      const r = await sh(command, command + "\n", opts.timeoutMs ?? t.runMs);
+      // what the log and errors show: the command with each redacted value (a key on the command line) masked
+      const shown = (opts.redact ?? []).filter((v) => v.length > 0).reduce((c, v) => c.split(v).join("<redacted>"), command);
+      const r = await sh(shown, command + "\n", opts.timeoutMs ?? t.runMs);
       const out: CommandResult = { stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8"), exitCode: r.exitCode ?? -1 };
       const ok = r.exitCode !== null && (opts.okExitCodes ?? [0]).includes(r.exitCode);
       if (opts.secret) {
         io.log("  (output withheld: it holds a credential)");
-        if (!ok) throw failed(host, command, { ...r, stdout: Buffer.alloc(0), stderr: Buffer.from("(output withheld: it may hold a credential; run the command on the host to see it)") });
+        if (!ok) throw failed(host, shown, { ...r, stdout: Buffer.alloc(0), stderr: Buffer.from("(output withheld: it may hold a credential; run the command on the host to see it)") });
         return out;
       }
       const tailText = tail(out.stdout + out.stderr, 20);
       if (tailText) io.log("  " + tailText.replace(/\n/g, "\n  "));
-      if (!ok) throw failed(host, command, r);
+      if (!ok) throw failed(host, shown, r);
       return out;
     },
   };

@@ -66,9 +66,9 @@ export interface WriteCtx extends ReadCtx {
   /**
    * Runs a shell command; a non-zero exit (not in okExitCodes) throws CommandError with the output tail.
    * `secret`: the output holds a credential (a join token, a certificate key): it is returned but never logged or
-   * kept in an error.
+   * kept in an error. `redact`: values on the command line that must not reach the log or an error (shown as <redacted>).
    */
-  run(command: string, opts?: { timeoutMs?: number; okExitCodes?: number[]; secret?: boolean }): Promise<CommandResult>;
+  run(command: string, opts?: { timeoutMs?: number; okExitCodes?: number[]; secret?: boolean; redact?: string[] }): Promise<CommandResult>;
 }
 
 /**

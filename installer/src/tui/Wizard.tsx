@@ -12,9 +12,9 @@ import type { HostFacts } from "../probe/facts.js";
 import { useKeys } from "./widgets.js";
 import type { TermCaps } from "./terminal.js";
 import { TermProvider, type Term } from "./theme.js";
-import { Done } from "./screens/Done.js";
+import { Done, type AdminPasswordSource } from "./screens/Done.js";
 import { Hosts, type HostSecrets } from "./screens/Hosts.js";
-import { Install, type InstallOutcome } from "./screens/Install.js";
+import { Install, type InstallEnd, type InstallOutcome } from "./screens/Install.js";
 import type { InstallEvent } from "./installEvents.js";
 import { PlanReview, type PlanChoices } from "./screens/PlanReview.js";
 import { Preflight } from "./screens/Preflight.js";
@@ -33,8 +33,12 @@ export interface WizardDeps {
   probe: (hosts: HostSpec[], secrets: InstallSecrets, opts: { acceptNewHostKeys: boolean }, onEvent: Parameters<ProbeRunner>[2]) => Promise<void>;
   /** Preflight and plan for a config and facts (pure; normally preflightAndPlan over pipelineInputFor). */
   evaluate: (config: InstallConfig, facts: readonly HostFacts[]) => { outcomes: Outcome[]; plan: Plan };
-  /** A strong random admin password (shown once on Done). */
+  /** A strong random admin password (generated when the plan is confirmed, shown once there, never again). */
   generatePassword: () => string;
+  /** The admin console's first user, named on Plan review and Done. */
+  adminUser: string;
+  /** --dry-run: no password is generated (nothing will be created), and Done shows what a real run would produce. */
+  dryRun: boolean;
   /** Writes omstack.yaml (0600, no secrets); returns the path written. */
   saveConfig: (config: InstallConfig) => Promise<string>;
   /** Runs (or resumes) the install of a plan; events feed the progress view. */
@@ -88,7 +92,11 @@ export function Wizard(props: WizardProps): ReactNode {
   const [resumeRunId, setResumeRunId] = useState<number | null>(null);
   const [savedPath, setSavedPath] = useState<string | null>(null);
   const [saveError, setSaveError] = useState<string | null>(null);
-  const [outcome, setOutcome] = useState<{ o: InstallOutcome; dryRun: boolean } | null>(null);
+  const [outcome, setOutcome] = useState<{ o: InstallOutcome; end: InstallEnd } | null>(null);
+  /** The password generated on Plan review (kept for this wizard: confirming again shows the same one). */
+  const [generatedPw, setGeneratedPw] = useState<string | null>(null);
+  /** Plan review is showing the generated password; Enter there starts the install. */
+  const [showingPw, setShowingPw] = useState(false);
   const [confirmedPlan, setConfirmedPlan] = useState<Plan | null>(null);
   const abort = useRef(new AbortController());
   const exited = useRef(false);
@@ -123,8 +131,6 @@ export function Wizard(props: WizardProps): ReactNode {
 
   const confirmPlan = async () => {
     const plan = evaluated!.plan;
-    const s = config.adminPassword === "generate" ? { ...secrets, adminPassword: deps.generatePassword() } : secrets;
-    setSecrets(s);
     try {
       setSavedPath(await deps.saveConfig(config));
       setSaveError(null);
@@ -134,9 +140,19 @@ export function Wizard(props: WizardProps): ReactNode {
     }
     setConfirmedPlan(plan);
     props.onConfig?.(config, plan);
+    if (config.adminPassword === "generate" && !deps.dryRun) {
+      // generated now and shown once on this screen; the install creates the user with it; Done only refers to it
+      const pw = generatedPw ?? deps.generatePassword();
+      setGeneratedPw(pw);
+      setSecrets((s) => ({ ...s, adminPassword: pw }));
+      setShowingPw(true);
+      return;
+    }
     setScreen("install");
   };
 
+  // Done refers to the password by where it was shown or typed; a resumed run typed nothing here
+  const passwordSource: AdminPasswordSource = generatedPw !== null && secrets.adminPassword === generatedPw ? "shown-on-plan" : secrets.adminPassword !== null ? "typed" : "earlier";
   let body: ReactNode;
   switch (screen) {
     case "welcome":
@@ -212,18 +228,26 @@ export function Wizard(props: WizardProps): ReactNode {
           choices={choices}
           failingChecks={evaluated!.outcomes.filter((o) => o.status === "fail").length}
           adminPasswordSet={secrets.adminPassword !== null}
-          onChange={(c) =>
+          onChange={(c) => {
+            // the generated password stops counting as typed once the operator chooses to type one
+            if (c.adminPassword === "ask") setSecrets((x) => (x.adminPassword !== null && x.adminPassword === generatedPw ? { ...x, adminPassword: null } : x));
             setConfig((x) => ({
               ...x,
               controlPlanes: c.controlPlanes,
               virtualIP: c.virtualIP,
               adminPassword: c.adminPassword,
               hosts: x.hosts.map((h) => ({ ...h, wipe: c.wipe[h.name] ?? h.wipe })),
-            }))
-          }
+            }));
+          }}
           onAdminPassword={(pw) => setSecrets((s) => ({ ...s, adminPassword: pw }))}
           onConfirm={() => void confirmPlan()}
           onBack={() => setScreen("preflight")}
+          generatedPassword={showingPw && generatedPw ? { user: deps.adminUser, password: generatedPw } : null}
+          onStart={() => {
+            setShowingPw(false);
+            setScreen("install");
+          }}
+          onPasswordBack={() => setShowingPw(false)}
           notice={saveError ? `omstack.yaml was not saved: ${saveError}` : null}
         />
       );
@@ -235,8 +259,8 @@ export function Wizard(props: WizardProps): ReactNode {
           hosts={plan ? plan.nodes.map((n) => n.host) : config.hosts.map((h) => h.name)}
           signal={abort.current.signal}
           run={(opts, onEvent) => deps.install({ config, plan, secrets, resumeRunId, retry: opts.retry, signal: opts.signal }, onEvent)}
-          onDone={(o, dryRun) => {
-            setOutcome({ o, dryRun });
+          onDone={(o, end) => {
+            setOutcome({ o, end });
             setScreen("done");
           }}
         />
@@ -246,12 +270,11 @@ export function Wizard(props: WizardProps): ReactNode {
     case "done":
       body = (
         <Done
-          dryRun={outcome?.dryRun ?? false}
-          consoleUrl={outcome?.o.consoleUrl ?? null}
-          kubeconfigPath={outcome?.o.kubeconfigPath ?? null}
-          logPath={outcome?.o.logPath ?? null}
+          outcome={outcome!.o}
+          end={outcome!.end}
+          adminPassword={passwordSource}
           configPath={savedPath}
-          generatedAdminPassword={config.adminPassword === "generate" && !outcome?.dryRun ? secrets.adminPassword : null}
+          stateDir={config.stateDir}
           onExit={() => exit({ kind: "finished", config, plan: confirmedPlan, outcome: outcome!.o })}
         />
       );

@@ -39,6 +39,11 @@ export interface InstallProgress {
   logDir: string | null;
   finished: "succeeded" | "failed" | "interrupted" | null;
   durationMs: number | null;
+  /** When the current run started and each running cell began (ms clock of the caller; empty when untimed). */
+  startedAt: number | null;
+  since: Record<string, number>;
+  /** The last few step notes per host: a failing host's context when its error carries no output. */
+  notes: Record<string, string[]>;
 }
 
 /** A key for one cell. */
@@ -48,7 +53,7 @@ export function cellKey(stepId: string, host: string): string {
 
 /** The state before any event (hosts known up front keep their order). */
 export function initialProgress(hosts: readonly string[]): InstallProgress {
-  return { dryRun: false, steps: [], hosts: [...hosts], cells: {}, running: [], failures: [], lastNote: null, logDir: null, finished: null, durationMs: null };
+  return { dryRun: false, steps: [], hosts: [...hosts], cells: {}, running: [], failures: [], lastNote: null, logDir: null, finished: null, durationMs: null, startedAt: null, since: {}, notes: {} };
 }
 
 /** Folds one event into the progress; returns a new object (React state). */
@@ -84,12 +89,58 @@ export function applyInstallEvent(p: InstallProgress, e: InstallEvent): InstallP
     case "step-rolled-back":
       return set(e.stepId, e.host, "rolled-back");
     case "step-note":
-      return { ...p, lastNote: `${e.host}: ${e.message}` };
+      return { ...p, lastNote: `${e.host}: ${e.message}`, notes: { ...p.notes, [e.host]: [...(p.notes[e.host] ?? []), e.message].slice(-NOTES_KEPT) } };
     case "run-finished":
       return { ...p, finished: e.status, durationMs: e.durationMs, running: [] };
     default:
       return p;
   }
+}
+
+/** Step notes kept per host. */
+const NOTES_KEPT = 4;
+
+/** One event and when it arrived: the reducer action of views that show elapsed time. */
+export interface TimedEvent {
+  e: InstallEvent;
+  at: number;
+}
+
+/** applyInstallEvent plus timing: the run's start and when each running cell began. */
+export function applyTimedEvent(p: InstallProgress, a: TimedEvent): InstallProgress {
+  const next = applyInstallEvent(p, a.e);
+  if (next === p) return p;
+  const e = a.e;
+  if (e.type === "run-started") return { ...next, startedAt: a.at, since: {} };
+  if (e.type === "run-finished") return { ...next, since: {} };
+  if (!("stepId" in e) || e.type === "step-note") return next;
+  const key = cellKey(e.stepId, e.host);
+  const since = { ...next.since };
+  if (e.type === "step-started") since[key] = a.at;
+  else delete since[key];
+  return { ...next, since };
+}
+
+/** What one host is doing, for the per-host state column. */
+export type HostState =
+  | { kind: "running"; stepId: string; title: string; since: number | null; more: number }
+  | { kind: "failed"; stepId: string }
+  | { kind: "blocked" }
+  | { kind: "done" }
+  | { kind: "waiting" }
+  | { kind: "pending" };
+
+/** The state of one host derived from the grid: running beats failed beats blocked beats done. */
+export function hostState(p: InstallProgress, host: string): HostState {
+  const mine = p.running.filter((r) => r.host === host);
+  const first = mine[0];
+  if (first) return { kind: "running", stepId: first.stepId, title: first.title, since: p.since[cellKey(first.stepId, host)] ?? null, more: mine.length - 1 };
+  const failed = p.failures.find((f) => f.host === host);
+  if (failed) return { kind: "failed", stepId: failed.stepId };
+  const states = p.steps.map((s) => p.cells[cellKey(s.id, host)]);
+  if (states.some((s) => s === "blocked" || s === "rolled-back")) return { kind: "blocked" };
+  if (states.length > 0 && states.every((s) => isSettled(s) || s === "applied")) return { kind: "done" };
+  return states.some((s) => s !== undefined && s !== "pending") ? { kind: "waiting" } : { kind: "pending" };
 }
 
 /** Cells counted as finished for the progress figure. */

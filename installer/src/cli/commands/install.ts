@@ -11,7 +11,7 @@ import { defaultKnownHostsPath, defaultStateDir } from "../../config/paths.js";
 import { DEFAULT_CLUSTER_NETWORK, loadInstallConfig, pipelineInputFor, type InstallConfig } from "../../config/installConfig.js";
 import { execute } from "../../executor/executor.js";
 import { sessionHosts } from "../../executor/contexts.js";
-import { formatEvent } from "../../executor/events.js";
+import { startProgress, wantsLiveProgress } from "../progress.js";
 import { hostsWithKubernetes, stepsForInstall } from "../installSteps.js";
 import { SshConnector } from "../../adapters/ssh/client.js";
 import { checkKeyFile } from "../../adapters/ssh/keyfile.js";
@@ -29,6 +29,8 @@ interface InstallFlags extends FactSourceFlags, BundleFlags, PlanChoiceFlags {
   config?: string;
   yes: boolean;
   ascii: boolean;
+  /** false with --no-tui: plain lines even on a terminal. */
+  tui: boolean;
   dryRun: boolean;
   retryFailed: boolean;
   fromStep?: string;
@@ -118,6 +120,8 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
     showOnce: (l) => void process.stderr.write(`${l}\n`),
   });
   rt.log.info({ stateDir, dryRun: flags.dryRun, hosts: plan.nodes.map((n) => n.host), cluster: config.clusterName, steps: steps.map((s) => s.id) }, "install starting");
+  // a live view on a terminal, plain lines otherwise (cli/progress.ts); Ctrl-C aborts: running steps finish, resumable
+  const progress = await startProgress({ live: wantsLiveProgress({ stdoutIsTTY: Boolean(process.stdout.isTTY), output: rt.output, tui: flags.tui, env: process.env }), ascii: flags.ascii, hosts: plan.nodes.map((n) => n.host), logPath: rt.logPath, note: (l) => rt.note(l) });
   const result = await execute({
     steps,
     plan,
@@ -131,11 +135,12 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
     dryRun: flags.dryRun,
     retryFailed: flags.retryFailed,
     fromStep: flags.fromStep,
+    signal: progress.signal,
     onEvent: (e) => {
       rt.log.info({ event: e }, "executor event");
-      for (const line of formatEvent(e)) rt.note(line);
+      progress.onEvent(e);
     },
-  });
+  }).finally(() => progress.close());
   if (result.error) throw result.error;
   const withCluster = steps.some((s) => s.id === "k8s.kubeconfig");
   rt.print({ runId: result.runId, status: result.status, outcomes: result.outcomes, logDir: result.logDir, kubeconfig: withCluster && !flags.dryRun ? kubeconfigPath : null }, () =>
@@ -219,7 +224,8 @@ export const registerInstall: Register = (program: Command, run) => {
     .argument("[host...]", "only these hosts of the config (default: all)")
     .option("-c, --config <file>", "install config (omstack.yaml with hosts: and cluster:, as the wizard writes it)")
     .option("--yes", "no questions: install what -c (or -i) says, even on a terminal", false)
-    .option("--ascii", "wizard: draw with ASCII only (serial consoles)", false);
+    .option("--ascii", "wizard and progress view: draw with ASCII only (serial consoles)", false)
+    .option("--no-tui", "--yes on a terminal: one plain line per event instead of the live progress view");
   addFactSourceOptions(cmd, { factsFile: false });
   addPlanChoiceOptions(addBundleOptions(cmd))
     .option("--dry-run", "print, per host, every change the install would make; change nothing", false)

@@ -129,7 +129,9 @@ export class MemoryHosts implements HostProvider {
         fs.delete(p);
       },
       run: async (command, opts = {}) => {
-        record("run", command);
+        // the recorded target keeps the real command (tests assert on it); the log shows it redacted, as a real host's does
+        this.writes.push({ host, op: "run", target: command });
+        io.log(`$ run ${(opts.redact ?? []).filter(Boolean).reduce((c, v) => c.split(v).join("<redacted>"), command)}`);
         const r = { stdout: "", stderr: "", exitCode: 0, ...(this.commandHandler(host, command, fs) ?? {}) };
         if (!(opts.okExitCodes ?? [0]).includes(r.exitCode)) {
           throw new CommandError("E_COMMAND_FAILED", `${host}: \`${command}\` exited with status ${r.exitCode}`, command, r.exitCode, r.stdout + r.stderr, { host });

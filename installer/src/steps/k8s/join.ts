@@ -2,6 +2,7 @@
 // for each join (a 15-minute token; for control planes a certificate key), kept out of logs and removed afterwards.
 // Done means the node's kubelet.conf exists and the cluster knows the node; a half-joined node is reset and its node
 // object deleted before it joins again (found in the lab).
+import { randomBytes } from "node:crypto";
 import { OmstackError } from "../../errors.js";
 import type { Plan, PlanNode } from "../../plan/types.js";
 import { shq } from "../shell.js";
@@ -28,6 +29,10 @@ function joinStep(kind: "control-plane" | "worker"): Step<Plan> {
   const id = kind === "control-plane" ? "k8s.join-control-planes" : "k8s.join-workers";
   const nodes = new Map<string, PlanNode>();
   let cpHost = "";
+  // One certificate key per installer process, shared by every control-plane join of this run: each
+  // `upload-certs` re-encrypts the kubeadm-certs Secret, so a fresh key per join would invalidate the key a parallel
+  // join already holds ("error decoding secret data with provided key", found in the lab). Held in memory only.
+  let certificateKeyOfRun: string | null = null;
   const nodeOf = (host: string) => {
     const n = nodes.get(host);
     if (!n) throw new OmstackError("E_STEP_CONFIG", `${host}: ${id} has no plan node for this host`, { host, remedy: "this is a bug: the executor asks a step for its targets first; please report it" });
@@ -64,9 +69,10 @@ function joinStep(kind: "control-plane" | "worker"): Step<Plan> {
       if (!cred) throw new OmstackError("E_KUBE_OUTPUT", `${cpHost}: \`kubeadm token create --print-join-command\` printed no join command omstack understands`, { host: cpHost, remedy: "run it on the control plane by hand and check kubeadm's version matches the bundle's" });
       let certificateKey: string | undefined;
       if (kind === "control-plane") {
-        const up = await cp.run("kubeadm init phase upload-certs --upload-certs", { secret: true, timeoutMs: 120_000 });
-        certificateKey = parseCertificateKey(up.stdout) ?? undefined;
-        if (!certificateKey) throw new OmstackError("E_KUBE_OUTPUT", `${cpHost}: \`kubeadm init phase upload-certs --upload-certs\` printed no certificate key`, { host: cpHost, remedy: "run it on the control plane by hand and read its error" });
+        certificateKeyOfRun ??= randomBytes(32).toString("hex");
+        const up = await cp.run(`kubeadm init phase upload-certs --upload-certs --certificate-key ${certificateKeyOfRun}`, { secret: true, redact: [certificateKeyOfRun], timeoutMs: 120_000 });
+        if (parseCertificateKey(up.stdout) !== certificateKeyOfRun) throw new OmstackError("E_KUBE_OUTPUT", `${cpHost}: \`kubeadm init phase upload-certs --upload-certs\` did not confirm the certificate key`, { host: cpHost, remedy: "run `kubeadm init phase upload-certs --upload-certs` on the control plane by hand and read its error" });
+        certificateKey = certificateKeyOfRun;
       }
       await ctx.writeFile(JOIN_CONFIG_FILE, renderJoinConfig(node, { ...cred, ...(certificateKey ? { certificateKey } : {}) }, kind === "control-plane"), { mode: 0o600 });
       try {

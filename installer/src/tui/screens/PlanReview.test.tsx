@@ -41,7 +41,7 @@ describe("PlanReview", () => {
     const r = renderAt(<PlanReview clusterName="c1" plan={planFor([])} choices={base} failingChecks={0} adminPasswordSet={false} onChange={(c) => changes.push(c)} onAdminPassword={(p) => pw.push(p)} onConfirm={() => confirmed++} />);
     await press(r.stdin);
     expect(r.lastFrame()).toContain("No disk will be erased");
-    expect(r.lastFrame()).toContain("Admin password: generated during the install, shown once at the end");
+    expect(r.lastFrame()).toContain("Admin password: generated when you start the install, shown once here");
     await press(r.stdin, "w");
     await waitFor(r.lastFrame, (x) => x.includes("Disks that hold data"));
     await press(r.stdin, "x", KEY.enter);
@@ -75,5 +75,25 @@ describe("PlanReview", () => {
     await press(r.stdin, KEY.enter);
     expect(r.lastFrame()).toContain("2 preflight check(s) fail with these choices");
     expect(confirmed).toBe(0);
+  });
+
+  it("shows a generated password once, with the user; Enter starts the install, Esc goes back to the plan", async () => {
+    let started = 0;
+    let back = 0;
+    const props = { clusterName: "c1", plan: planFor([]), choices: base, failingChecks: 0, adminPasswordSet: true, onChange: () => undefined, onAdminPassword: () => undefined, onConfirm: () => undefined, onStart: () => started++, onPasswordBack: () => back++ };
+    const r = renderAt(<PlanReview {...props} generatedPassword={{ user: "admin", password: "Zq9-generated-pw-Xy" }} />);
+    const f = await waitFor(r.lastFrame, (x) => x.includes("password: Zq9-generated-pw-Xy"));
+    expect(f).toContain("user:     admin");
+    expect(f).toContain("shown this once, stored nowhere in");
+    expect(f).toContain("Enter: written down, start the install");
+    expect(sizeProblems(f)).toEqual([]);
+    await press(r.stdin, KEY.esc);
+    expect(back).toBe(1);
+    expect(started).toBe(0);
+    await press(r.stdin, KEY.enter);
+    expect(started).toBe(1);
+    r.rerender(<PlanReview {...props} generatedPassword={null} />);
+    await press(r.stdin);
+    expect(r.lastFrame()).not.toContain("Zq9-generated-pw-Xy");
   });
 });

@@ -35,6 +35,11 @@ export interface PlanReviewProps {
   onBack?: () => void;
   /** A problem from outside the screen (e.g. omstack.yaml could not be saved). */
   notice?: string | null;
+  /** Set after confirming with a generated password: the screen shows it this once; Enter starts the install. */
+  generatedPassword?: { user: string; password: string } | null;
+  onStart?: () => void;
+  /** Esc from the password view: back to the plan (confirming again shows the same password). */
+  onPasswordBack?: () => void;
 }
 
 type Mode = "view" | "vip" | "pwPolicy" | "pw1" | "pw2" | "wipe" | "confirm";
@@ -61,8 +66,14 @@ export function PlanReview(props: PlanReviewProps): ReactNode {
   const topHeight = 5;
   const viewHeight = Math.max(3, bodyHeight - topHeight - 1);
 
+  const pwShown = props.generatedPassword ?? null;
   useKeys(
     (input, key) => {
+      if (pwShown) {
+        if (key.return) props.onStart?.();
+        else if (key.escape) (setMode("view"), props.onPasswordBack?.());
+        return;
+      }
       if (mode === "view") {
         if (key.upArrow) setScroll((s) => Math.max(0, s - 1));
         else if (key.downArrow) setScroll((s) => Math.min(planLines.length - 1, s + 1));
@@ -99,7 +110,7 @@ export function PlanReview(props: PlanReviewProps): ReactNode {
   );
 
   const admin =
-    c.adminPassword === "generate" ? "generated during the install, shown once at the end" : props.adminPasswordSet ? "typed by you (kept in memory only)" : "to be typed: press p";
+    c.adminPassword === "generate" ? "generated when you start the install, shown once here" : props.adminPasswordSet ? "typed by you (kept in memory only)" : "to be typed: press p";
   const top = (
     <Box flexDirection="column" height={topHeight}>
       <T bold>{`Cluster ${props.clusterName}: ${props.plan.nodes.length} nodes, control planes: ${c.controlPlanes ?? `auto (${props.plan.nodes.filter((n) => n.roles.includes("control-plane")).length})`}, virtual IP: ${c.virtualIP ?? "none"}`}</T>
@@ -115,7 +126,19 @@ export function PlanReview(props: PlanReviewProps): ReactNode {
   );
 
   let bottom: ReactNode;
-  if (mode === "vip") {
+  if (pwShown) {
+    bottom = (
+      <Box flexDirection="column">
+        <T tone="warn" bold>The admin console password, generated now: shown this once, stored nowhere in</T>
+        <T tone="warn" bold>plain text (not in omstack.yaml, not in any log). Write it down now.</T>
+        <Box height={1} />
+        <T>{`  user:     ${pwShown.user}`}</T>
+        <T bold>{`  password: ${pwShown.password}`}</T>
+        <Box height={1} />
+        <T tone="dim">Change it after the first login (or: omstack admin reset-password on the node).</T>
+      </Box>
+    );
+  } else if (mode === "vip") {
     bottom = (
       <Box flexDirection="column">
         <Box>
@@ -139,7 +162,7 @@ export function PlanReview(props: PlanReviewProps): ReactNode {
     bottom = (
       <Select
         items={[
-          { label: "generate a strong password (shown once at the end)", value: "generate" as const },
+          { label: "generate a strong password (shown once, on this screen)", value: "generate" as const },
           { label: "type a password now (hidden, never stored)", value: "ask" as const },
         ]}
         initial={c.adminPassword === "ask" ? 1 : 0}
@@ -210,8 +233,9 @@ export function PlanReview(props: PlanReviewProps): ReactNode {
     const start = Math.min(scroll, Math.max(0, lines.length - viewHeight));
     bottom = <Window lines={lines.slice(start, start + viewHeight)} height={viewHeight} />;
   }
-  const hints =
-    mode === "view" ? ["Up/Down/PgUp/PgDn scroll", "c planes", "v VIP", "p password", "w disks", "Enter install"] : mode === "wipe" ? ["Up/Down select", "x mark", "Enter done"] : ["Enter confirm", "Esc cancel"];
+  const hints = pwShown
+    ? ["Enter: written down, start the install", "Esc back"]
+    : mode === "view" ? ["Up/Down/PgUp/PgDn scroll", "c planes", "v VIP", "p password", "w disks", "Enter install"] : mode === "wipe" ? ["Up/Down select", "x mark", "Enter done"] : ["Enter confirm", "Esc cancel"];
   return (
     <Frame step="Plan" hints={hints}>
       {top}
