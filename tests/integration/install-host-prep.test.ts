@@ -1,6 +1,6 @@
 // Host-preparation steps and the executor against real SSH test hosts: files land in each host's own root for inspection.
 import { execFile } from "node:child_process";
-import { soloReader, soloWriter } from "../../installer/src/executor/testing/solo.js";
+import { soloReader } from "../../installer/src/executor/testing/solo.js";
 import { testPlan } from "../../installer/src/plan/testing.js";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, writeFileSync } from "node:fs";

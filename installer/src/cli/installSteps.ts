@@ -4,6 +4,7 @@ import type { Plan } from "../plan/types.js";
 import { localJournalSource } from "../admin/journal/handoff-source.js";
 import type { AdminPasswordPolicy } from "../config/installConfig.js";
 import type { AdminUserSource } from "../steps/admin/service.js";
+import { DEFAULT_ADMIN_LISTEN } from "../steps/admin/layout.js";
 import { nodeLocalFiles } from "../adapters/fs/localFiles.js";
 import { readBundleHead } from "../bundle/verify.js";
 import { verifyManifestSignature } from "../bundle/sign.js";
@@ -30,11 +31,23 @@ export interface InstallStepChoice {
   showOnce: (line: string) => void;
 }
 
+/** The admin console's first user, created by admin.service. */
+export const ADMIN_USER = "admin";
+
+/** The admin console's address: the plan's first control-plane node (its address, else its name) on the service's port. */
+export function adminConsoleUrl(plan: Plan): string | null {
+  const node = plan.nodes.find((n) => n.roles.includes("control-plane"));
+  if (!node) return null;
+  const host = node.address ?? node.host;
+  const port = DEFAULT_ADMIN_LISTEN.slice(DEFAULT_ADMIN_LISTEN.lastIndexOf(":") + 1);
+  return `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 /** The admin console's first user: the wizard's password, or one generated now and shown once. */
 function adminUserFor(o: InstallStepChoice): AdminUserSource {
   let generated: string | null = null;
   return {
-    name: "admin",
+    name: ADMIN_USER,
     password() {
       if (o.adminPassword.value) return o.adminPassword.value;
       if (o.adminPassword.policy === "generate") return (generated = randomBytes(18).toString("base64url"));

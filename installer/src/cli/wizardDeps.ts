@@ -20,9 +20,8 @@ import type { HostFacts } from "../probe/facts.js";
 import { probeHosts, type ProbeEvent } from "../probe/probeHosts.js";
 import { Journal } from "../state/journal.js";
 import { hostPreparationSteps } from "../steps/index.js";
-import { DEFAULT_ADMIN_LISTEN } from "../steps/admin/layout.js";
 import type { Step } from "../steps/types.js";
-import { stepsForInstall } from "./installSteps.js";
+import { ADMIN_USER, adminConsoleUrl, stepsForInstall } from "./installSteps.js";
 import type { WizardDeps } from "../tui/Wizard.js";
 import type { InstallOutcome } from "../tui/screens/Install.js";
 import type { BundleView, PreviousRun } from "../tui/screens/Welcome.js";
@@ -60,17 +59,9 @@ export interface WiredWizard {
   settled: () => Promise<void>;
 }
 
-/** The admin console's first user: the name installSteps.ts gives the admin.service step (keep the two alike). */
-export const WIZARD_ADMIN_USER = "admin";
-
-/** The admin console's address: the plan's first control-plane node (its address, else its name) on the service's port. */
-export function adminConsoleUrl(plan: Plan): string | null {
-  const node = plan.nodes.find((n) => n.roles.includes("control-plane"));
-  if (!node) return null;
-  const host = node.address ?? node.host;
-  const port = DEFAULT_ADMIN_LISTEN.slice(DEFAULT_ADMIN_LISTEN.lastIndexOf(":") + 1);
-  return `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
-}
+/** The admin console's first user, as the install creates it. */
+export const WIZARD_ADMIN_USER = ADMIN_USER;
+export { adminConsoleUrl };
 
 /** What Done shows for an install of these steps: the console only with the admin service, the kubeconfig only with its step. */
 export function installOutcomeFor(plan: Plan, steps: readonly Pick<Step<Plan>, "id">[], o: { kubeconfigPath: string; logPath: string; runLogDir: string | null; shownOnce: string[] }): InstallOutcome {

@@ -12,7 +12,7 @@ import { DEFAULT_CLUSTER_NETWORK, loadInstallConfig, pipelineInputFor, type Inst
 import { execute } from "../../executor/executor.js";
 import { sessionHosts } from "../../executor/contexts.js";
 import { startProgress, wantsLiveProgress } from "../progress.js";
-import { hostsWithKubernetes, stepsForInstall } from "../installSteps.js";
+import { ADMIN_USER, adminConsoleUrl, hostsWithKubernetes, stepsForInstall } from "../installSteps.js";
 import { SshConnector } from "../../adapters/ssh/client.js";
 import { checkKeyFile } from "../../adapters/ssh/keyfile.js";
 import { loadInventoryFile } from "../../inventory/load.js";
@@ -147,7 +147,8 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
     flags.dryRun
       ? `dry-run: nothing was changed.${refused ? ` A real install would refuse: ${outcomes.filter((o) => o.status === "fail").length} preflight check(s) fail (listed above with their fixes).` : ""}\n`
       : `install run ${result.runId} ${result.status}; journal in ${stateDir}/install.db${result.logDir ? `, logs in ${result.logDir}` : ""}\n` +
-        (withCluster && result.status === "succeeded" ? `kubeconfig (cluster admin, 0600): ${kubeconfigPath}\n  export KUBECONFIG=${kubeconfigPath}; kubectl get nodes\n` : ""),
+        (withCluster && result.status === "succeeded" ? `kubeconfig (cluster admin, 0600): ${kubeconfigPath}\n  export KUBECONFIG=${kubeconfigPath}; kubectl get nodes\n` : "") +
+        (steps.some((s) => s.id === "admin.service") && result.status === "succeeded" ? `admin console: ${adminConsoleUrl(plan)} (user ${ADMIN_USER})\n` : ""),
   );
   return result.status === "succeeded" ? 0 : 1;
 }
