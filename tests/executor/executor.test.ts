@@ -357,3 +357,17 @@ describe("executor: peers", () => {
     expect(hosts.text("h1", "/issued/h2")).toBe("1");
   });
 });
+
+describe("executor: steps that need every host", () => {
+  it("are blocked (not failed) when an earlier step failed on another host, so a plain re-run retries the cause", async () => {
+    const all: Step<ToyPlan> = { ...toyStep("all", { calls }), id: "all", targets: () => ["h1"], needsEveryHost: true };
+    const r = await run([...steps(["a"], {}, { a: { failApplyOn: new Set(["h3"]) } }), all]);
+    expect(r.status).toBe("failed");
+    expect(r.outcomes.find((o) => o.stepId === "all")?.status).toBe("blocked");
+    expect(of("step-blocked").map((e) => e.stepId)).toEqual(["all"]);
+    // the re-run is refused only for the real failure (a on h3), which --retry-failed retries
+    await expect(run([...steps(["a"]), all])).rejects.toMatchObject({ code: "E_INSTALL_PREVIOUS_FAILED", message: expect.not.stringContaining("all") });
+    const again = await run([...steps(["a"]), all], { retryFailed: true });
+    expect(again.status).toBe("succeeded");
+  });
+});

@@ -13,15 +13,15 @@ LAB="$HERE/lab.sh"
 CACHE=${OMSTACK_LAB_CACHE:-/var/cache/omstack-lab}
 K8S_VERSION=${K8S_VERSION:-v1.34.4}
 read -r K8S_BIN _ < <("$HERE/build-k8s.sh" --print)
-mapfile -t NODES < <("$LAB" env | sed -n 's/^LAB_ADDR_\(LAB[0-9]\)=.*/\1/p' | tr 'A-Z' 'a-z')
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"     # on, addr, lab_nodes, the echo workload
+mapfile -t NODES < <(lab_nodes)
 ((${#NODES[@]})) || { echo "prove: no lab nodes: run tests/lab/lab.sh up first" >&2; exit 1; }
 CP=${NODES[0]}
 CP_ADDR=$("$LAB" env | sed -n "s/^LAB_ADDR_${CP^^}=//p")
 POD_CIDR=198.19.128.0/17        # per-node /24s: lab-created space only
 SVC_CIDR=198.19.16.0/20
 log() { printf '%s prove: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-on() { local n=$1; shift; "$LAB" ssh "$n" "$@"; }
-addr() { "$LAB" env | sed -n "s/^LAB_ADDR_${1^^}=//p"; }
 timed() { local t0=$SECONDS; "$@"; log "phase $1 took $((SECONDS - t0)) s"; }
 
 phase_push() {
@@ -204,46 +204,18 @@ phase_workload() {
   # with every node a control-plane node nothing would schedule: lift the NoSchedule taint (as one would on
   # a small all-in-one cluster)
   [[ -n "${HA:-}" ]] && on "$CP" 'kubectl taint nodes --all node-role.kubernetes.io/control-plane:NoSchedule- >/dev/null 2>&1 || true'
-  on "$CP" 'kubectl apply -f - >/dev/null' <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: echo, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: echo}}
-  template:
-    metadata: {labels: {app: echo}}
-    spec:
-      topologySpreadConstraints:
-        - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: echo}}}
-      containers:
-        - name: echo
-          image: omstack.lab/echo:v1
-          imagePullPolicy: Never
-          ports: [{containerPort: 8080}]
-          readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 2}
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo, namespace: default}
-spec:
-  type: NodePort
-  selector: {app: echo}
-  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
-YAML
+  echo_workload_yaml default 30080 | on "$CP" 'kubectl apply -f - >/dev/null'
   on "$CP" 'kubectl rollout status deploy/echo --timeout=120s && kubectl get pods -l app=echo -o wide'
   local ip pod; ip=$(on "$CP" "kubectl get svc echo -o jsonpath='{.spec.clusterIP}'")
   for n in "${NODES[@]}"; do   # kube-proxy syncs endpoints after the rollout: poll until both pods have answered
-    log "$n: both pods answered the ClusterIP after $(on "$n" "t0=\$(date +%s%N); seen=''; for i in \$(seq 120); do
-        h=\$(curl -s -m 1 http://$ip/) && case \" \$seen \" in *\" \$h \"*) ;; *) seen=\"\$seen \$h\";; esac
-        [ \$(echo \$seen | wc -w) -ge 2 ] && { echo \$(( (\$(date +%s%N) - t0) / 1000000 )) ms; exit 0; }
-        sleep 0.25; done; echo 'NEVER (30 s)'; exit 1")" || FAILED=1
+    local r; r=$(poll_distinct_answers "$n" "http://$ip/" 2 30) || FAILED=1
+    log "$n: both pods answered the ClusterIP after $r"
     log "$n -> ClusterIP $ip: $(on "$n" "for i in \$(seq 12); do curl -s -m 2 http://$ip/; done | sort | uniq -c | tr -s ' \n' ' '")"
     log "$n -> NodePort $(addr "$n"):30080: $(on "$n" "curl -s -m 2 http://$(addr "$n"):30080/")"
   done
   pod=$(on "$CP" "kubectl get pods -l app=echo -o jsonpath='{.items[0].status.podIP}'")
-  log "pod DNS (in $pod): kubernetes.default -> $(on "$CP" "curl -s -m 5 'http://$pod:8080/dns?name=kubernetes.default.svc.cluster.local'")"
-  log "pod DNS (in $pod): echo.default -> $(on "$CP" "curl -s -m 5 'http://$pod:8080/dns?name=echo.default.svc.cluster.local'")"
+  log "pod DNS (in $pod): kubernetes.default -> $(pod_resolve "$CP" "$pod" kubernetes.default.svc.cluster.local)"
+  log "pod DNS (in $pod): echo.default -> $(pod_resolve "$CP" "$pod" echo.default.svc.cluster.local)"
 }
 
 phase_check() {

@@ -56,7 +56,11 @@ async function script(host: string, session: HostSession, io: StepIo, what: stri
       });
     }
     if (isOmstackError(e)) throw e;
-    throw new OmstackError("E_SSH_CONNECT", `${host}: ${what}: ${(e as Error).message}`, { host, cause: e });
+    throw new OmstackError("E_SSH_CONNECT", `${host}: lost the connection to the host while running \`${what}\` (${(e as Error).message})`, {
+      host,
+      cause: e,
+      remedy: `check that ${host} is up and reachable over SSH, then run the same install again: it resumes where it stopped`,
+    });
   }
   io.log(`  exit ${r.exitCode ?? "none"}${r.signal ? ` (signal ${r.signal})` : ""}`);
   return r;

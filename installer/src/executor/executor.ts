@@ -178,7 +178,8 @@ export async function execute<P = Plan>(opts: ExecuteOptions<P>): Promise<Execut
           outcomes.push({ stepId: step.id, host, status: "not-started" });
           return;
         }
-        const blockedBy = host === CLUSTER_TARGET ? (failedHosts.size > 0 ? [...failedHosts].join(", ") : null) : failedHosts.has(host) ? host : null;
+        const everyHost = host === CLUSTER_TARGET || step.needsEveryHost === true;
+        const blockedBy = everyHost ? (failedHosts.size > 0 ? [...failedHosts].join(", ") : null) : failedHosts.has(host) ? host : null;
         if (blockedBy !== null && !dryRun) {
           const reason = `an earlier step failed on ${blockedBy}`;
           journal!.stepOutcome(runId!, key, "blocked", { inputsHash: "", durationMs: 0, message: reason });

@@ -32,3 +32,22 @@ describe("disk layout safety", () => {
     expect(d!.reason).toContain("LVM metadata");
   });
 });
+
+describe("RAM-backed block devices", () => {
+  it("leaves the dev VM's real zram0 out of the layout and the disk labels", async () => {
+    const { parseLsblk } = await import("../probe/parse/lsblk.js");
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { factLabels } = await import("./labels.js");
+    const { emptyFacts } = await import("../probe/facts.js");
+    const disks = parseLsblk(readFileSync(join(import.meta.dirname, "../../../tests/fixtures/captures/devvm-debian12/lsblk.json"), "utf8")).value;
+    const zram = disks.find((d) => d.name === "zram0");
+    expect(zram?.type).toBe("disk");
+    const planned = layoutDisks(disks, ["zram0"], { cache: true, shuffle: true });
+    expect(planned.find((d) => d.name === "zram0")).toMatchObject({ use: null, wipe: false, reason: expect.stringContaining("RAM-backed") });
+    const labels = factLabels({ ...emptyFacts("vm"), disks });
+    expect(Object.keys(labels).filter((k) => k.includes("disk."))).toEqual([]);
+    const plus = factLabels({ ...emptyFacts("vm"), disks: [...disks, disk("nvme9n1")] });
+    expect(plus["omstack.io/disk.nvme"]).toBe("1");
+  });
+});

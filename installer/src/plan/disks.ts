@@ -9,6 +9,11 @@ export const VG_LOCAL = "omstack-local";
 const MIN_DISK_BYTES = 10 * 2 ** 30;
 
 /** nvme / ssd / hdd from transport and rotation. */
+/** RAM-backed block devices (zram swap, the brd ramdisk) that lsblk lists as disks: never storage (found in the lab). */
+export function ramDevice(d: DiskFacts): boolean {
+  return /^(zram|ram)\d+$/.test(d.name);
+}
+
 export function diskClass(d: DiskFacts): PlanDisk["class"] {
   if (d.transport === "nvme" || d.name.startsWith("nvme")) return "nvme";
   if (d.rotational === false) return "ssd";
@@ -44,6 +49,10 @@ export function layoutDisks(disks: readonly DiskFacts[], wipe: readonly string[]
   for (const d of disks) {
     if (d.type !== "disk") continue;
     const cls = diskClass(d);
+    if (ramDevice(d)) {
+      out.push({ name: d.name, sizeBytes: d.sizeBytes, class: cls, use: null, wipe: false, reason: "left alone: RAM-backed (zram/ramdisk), not storage" });
+      continue;
+    }
     const base: PlanDisk = { name: d.name, sizeBytes: d.sizeBytes, class: cls, use: null, wipe: false, reason: "" };
     const busy = inUse(d);
     const listed = wipe.includes(d.name) || wipe.includes(`/dev/${d.name}`);

@@ -1,6 +1,6 @@
 // Node labels from facts (GPU, RDMA, disks), as valid Kubernetes label values.
 import type { HostFacts } from "../probe/facts.js";
-import { diskClass, inUse } from "./disks.js";
+import { diskClass, inUse, ramDevice } from "./disks.js";
 
 export const LABEL_PREFIX = "omstack.io/";
 
@@ -32,7 +32,7 @@ export function factLabels(f: HostFacts): Record<string, string> {
     if (rate > 0) l[`${LABEL_PREFIX}rdma.rate-gbps`] = String(rate);
   }
   for (const cls of ["nvme", "ssd", "hdd"] as const) {
-    const n = f.disks.filter((d) => d.type === "disk" && diskClass(d) === cls && inUse(d) === null).length;
+    const n = f.disks.filter((d) => d.type === "disk" && !ramDevice(d) && (d.sizeBytes ?? 1) > 0 && diskClass(d) === cls && inUse(d) === null).length;
     if (n > 0) l[`${LABEL_PREFIX}disk.${cls}`] = String(n);
   }
   return l;

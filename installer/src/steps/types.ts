@@ -88,6 +88,11 @@ export interface StepWriteCtx extends WriteCtx {
 export interface Step<P = Plan> {
   readonly id: string;
   readonly title: string;
+  /**
+   * The step's outcome depends on every host of the install (labelling all nodes, waiting for all to be Ready): it is
+   * blocked, not failed, when an earlier step failed on any host, so a re-run retries that cause without --retry-failed.
+   */
+  readonly needsEveryHost?: boolean;
   /** Hosts the step acts on ([] = nothing to do), or "cluster" for one run on the cluster node. */
   targets(plan: P): HostRef[] | typeof CLUSTER_TARGET;
   /** Everything apply depends on for this host, hashed into the journal: a change forces a new apply. */

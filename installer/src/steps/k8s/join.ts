@@ -75,11 +75,19 @@ function joinStep(kind: "control-plane" | "worker"): Step<Plan> {
         certificateKey = certificateKeyOfRun;
       }
       await ctx.writeFile(JOIN_CONFIG_FILE, renderJoinConfig(node, { ...cred, ...(certificateKey ? { certificateKey } : {}) }, kind === "control-plane"), { mode: 0o600 });
+      // The join file holds a token: removed whatever happened; a failure removing it never hides the join's own error.
+      let joinError: unknown = null;
       try {
         await ctx.run(`kubeadm join --config ${shq(JOIN_CONFIG_FILE)}`, { timeoutMs: 20 * 60_000 });
-      } finally {
-        await ctx.remove(JOIN_CONFIG_FILE);
+      } catch (e) {
+        joinError = e;
       }
+      try {
+        await ctx.remove(JOIN_CONFIG_FILE);
+      } catch (e) {
+        if (joinError === null) throw e;
+      }
+      if (joinError !== null) throw joinError;
     },
     async verify(ctx) {
       if (!(await joined(ctx, cpHost))) {

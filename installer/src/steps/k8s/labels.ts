@@ -55,6 +55,7 @@ export function k8sNodeLabels(): Step<Plan> {
   return {
     id,
     title: "Label and taint the nodes as planned",
+    needsEveryHost: true,
     targets: (plan) => {
       nodes = plan.nodes;
       return [firstControlPlane(plan).host];

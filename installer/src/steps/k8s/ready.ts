@@ -36,6 +36,7 @@ export function k8sReady(opts: { timeoutMs?: number; pollMs?: number } = {}): St
   return {
     id,
     title: "Wait for every node Ready and the system pods running",
+    needsEveryHost: true,
     targets: (plan) => {
       names = plan.nodes.map((n) => n.host);
       return [firstControlPlane(plan).host];

@@ -93,6 +93,7 @@ export function servicesReleases(o: ServicesReleasesOptions): Step<Plan> {
   return {
     id,
     title: "Install the platform add-ons and enabled services (helm)",
+    needsEveryHost: true,
     targets: (plan) => {
       ({ releases, withoutChart } = planReleases(plan.services, o.parts, o.addons ?? []));
       kubeVersion = plan.cluster.kubernetesVersion;
