@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { list } from "tar";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeSupport, FakeUpgrade } from "../../installer/src/admin/testing/fakes.js";
+import { Value } from "typebox/value";
+import { AuditPage } from "../../installer/src/admin/routes/audit.js";
 import { bundleArchive, login, makeApp, type TestApp } from "./helpers.js";
 
 let env: Awaited<ReturnType<typeof makeApp>>;
@@ -172,6 +174,44 @@ describe("audit log", () => {
     const lines = exp.body.trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((e) => e.target)).toEqual(["t0", "t1", "t2", "t3", "t4", "t5", "t6"]);
     expect((await get("/api/v1/audit?action=audit.exported")).json().total).toBe(1);
+  });
+});
+
+describe("audit list: the body SQLite renders, and the cursor", () => {
+  it("answers with a body that matches the documented AuditPage schema, detail objects included", async () => {
+    app.ctx.audit.append({ actor: "bot", action: "setting.changed", target: "portalUrl", ip: "127.0.0.1", result: "success", detail: { from: "", to: 'https://portal/"x"\n', n: [1, null] } });
+    const res = await get("/api/v1/audit?pageSize=5");
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
+    const body = res.json();
+    expect(Value.Errors(AuditPage, body)).toEqual([]);
+    expect(body.items[0]).toMatchObject({ actor: "bot", detail: { from: "", to: 'https://portal/"x"\n', n: [1, null] } });
+    expect(body).toMatchObject({ page: 1, pageSize: 5 });
+  });
+
+  it("walks by the `next` cursor through the same entries as by page number, and ends with next = null", async () => {
+    for (let i = 0; i < 11; i++) app.ctx.audit.append({ actor: "bot", action: "upgrade.started", target: `t${i}`, ip: "127.0.0.1", result: "success", detail: null });
+    const pages = [1, 2, 3].map(async (p) => (await get(`/api/v1/audit?actor=bot&pageSize=4&page=${p}`)).json());
+    const byPage = (await Promise.all(pages)).flatMap((p) => p.items.map((e: { target: string }) => e.target));
+    const byCursor: string[] = [];
+    let url = "/api/v1/audit?actor=bot&pageSize=4";
+    for (;;) {
+      const r = (await get(url)).json();
+      expect(r.total).toBe(11);
+      byCursor.push(...r.items.map((e: { target: string }) => e.target));
+      if (r.next === null) break;
+      url = `/api/v1/audit?actor=bot&pageSize=4&before=${r.next}`;
+    }
+    expect(byCursor).toEqual(byPage);
+    expect(byCursor).toEqual(["t10", "t9", "t8", "t7", "t6", "t5", "t4", "t3", "t2", "t1", "t0"]);
+  });
+
+  it("refuses a cursor that is not a positive integer (400)", async () => {
+    for (const before of ["0", "-3", "abc", "9007199254740993"]) {
+      const r = await get(`/api/v1/audit?before=${before}`);
+      expect(r.statusCode, before).toBe(400);
+      expect(r.json().code).toBe("E_ADMIN_BAD_REQUEST");
+    }
   });
 });
 

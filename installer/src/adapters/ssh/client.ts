@@ -210,7 +210,7 @@ class SshSession implements HostSession {
         clearTimeout(timer);
         const result = { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode: code ?? null, signal: signal ?? null };
         if ((code === undefined || code === null) && !signal) {
-          this.rejectLost(reject, "the probe", command, result.stderr);
+          this.rejectLost(reject, "a command script (probe or install step)", command, result.stderr);
           return;
         }
         if (useSudo && code === 1 && /sudo: (a password is required|a terminal is required|.*incorrect password)/.test(result.stderr.toString())) {

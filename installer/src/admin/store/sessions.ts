@@ -21,7 +21,13 @@ export interface SessionLimits {
 
 /** Creates, finds, touches and ends sessions. */
 export class SessionStore {
-  constructor(private readonly db: StateDb) {}
+  // Every authenticated request runs these two; prepared once instead of per request.
+  private readonly byHash;
+  private readonly touch;
+  constructor(private readonly db: StateDb) {
+    this.byHash = db.prepare("SELECT * FROM sessions WHERE token_hash = ?");
+    this.touch = db.prepare("UPDATE sessions SET last_seen = ? WHERE token_hash = ?");
+  }
 
   /** New session; returns the only copies of the raw tokens. */
   create(userId: number, ip: string, nowMs: number, limits: SessionLimits): { token: string; csrfToken: string } {
@@ -36,7 +42,7 @@ export class SessionStore {
   /** The session for a cookie token when it is neither expired nor idle too long; refreshes last_seen. */
   find(token: string, nowMs: number, limits: SessionLimits): SessionRecord | undefined {
     const hash = tokenDigest(token);
-    const row = this.db.prepare("SELECT * FROM sessions WHERE token_hash = ?").get(hash) as
+    const row = this.byHash.get(hash) as
       | { token_hash: string; csrf_hash: string; user_id: number; ip: string; created_at: number; last_seen: number; expires_at: number }
       | undefined;
     if (!row) return undefined;
@@ -44,7 +50,7 @@ export class SessionStore {
       this.db.prepare("DELETE FROM sessions WHERE token_hash = ?").run(hash);
       return undefined;
     }
-    if (nowMs - row.last_seen > 10_000) this.db.prepare("UPDATE sessions SET last_seen = ? WHERE token_hash = ?").run(nowMs, hash);
+    if (nowMs - row.last_seen > 10_000) this.touch.run(nowMs, hash);
     return { tokenHash: row.token_hash, csrfHash: row.csrf_hash, userId: row.user_id, ip: row.ip, createdAt: row.created_at, lastSeen: nowMs, expiresAt: row.expires_at };
   }
 

@@ -30,7 +30,11 @@ export const USER_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
 
 /** Reads and writes the users table; hashing happens before, outside (auth/password.ts). */
 export class UserStore {
-  constructor(private readonly db: StateDb) {}
+  // The auth hook looks the session's user up on every request; prepared once instead of per request.
+  private readonly selectById;
+  constructor(private readonly db: StateDb) {
+    this.selectById = db.prepare("SELECT * FROM users WHERE id = ?");
+  }
 
   list(): User[] {
     return (this.db.prepare("SELECT * FROM users ORDER BY name").all() as UserRow[]).map(toUser);
@@ -43,7 +47,7 @@ export class UserStore {
   }
 
   byId(id: number): User | undefined {
-    const row = this.db.prepare("SELECT * FROM users WHERE id = ?").get(id) as UserRow | undefined;
+    const row = this.selectById.get(id) as UserRow | undefined;
     return row ? toUser(row) : undefined;
   }
 
