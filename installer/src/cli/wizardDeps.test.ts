@@ -25,6 +25,13 @@ describe("wizard deps", () => {
     const prev = previousRunOf(dir, 3);
     expect(prev).toMatchObject({ runId: bad, status: "failed", stepsDone: 0, stepsTotal: 3 });
     expect(prev!.startedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+    // a run that recorded its step list is measured against it, not against the caller's guess
+    const j2 = Journal.open(dir);
+    j2.acquireLock("test");
+    const recorded = j2.startRun({ mode: "apply", options: { steps: ["host.swap-off", "k8s.init", "k8s.ready", "admin.service"] }, planHash: null });
+    j2.finishRun(recorded, "interrupted", 5);
+    j2.close();
+    expect(previousRunOf(dir, 3)).toMatchObject({ runId: recorded, stepsTotal: 4 });
   });
 
   it("wizardSecrets hands over typed passwords and refuses, with a fix, what was not typed", async () => {

@@ -98,7 +98,9 @@ export function previousRunOf(stateDir: string, stepsTotal: number): PreviousRun
     const rows = journal.steps(last.id);
     const stepIds = [...new Set(rows.map((r) => r.stepId))];
     const stepsDone = stepIds.filter((id) => rows.filter((r) => r.stepId === id).every((r) => r.status === "verified" || r.status === "skipped")).length;
-    return { runId: last.id, startedAt: last.startedAt.replace("T", " ").slice(0, 16), status: last.status, stepsDone, stepsTotal };
+    // the run records the steps it was started with; older runs did not, so the caller's count stands in
+    const recorded = Array.isArray(last.options.steps) ? last.options.steps.length : null;
+    return { runId: last.id, startedAt: last.startedAt.replace("T", " ").slice(0, 16), status: last.status, stepsDone, stepsTotal: recorded ?? stepsTotal };
   } finally {
     journal.close();
   }
@@ -177,7 +179,7 @@ export async function wireWizard(w: WizardWiring): Promise<WiredWizard> {
       dryRun: w.dryRun,
       retryFailed: retry || given === null,
       signal,
-      recordOptions: { wizard: true, dryRun: w.dryRun, config: w.configPath },
+      recordOptions: { wizard: true, dryRun: w.dryRun, config: w.configPath, steps: steps.map((s) => s.id) },
       onEvent: (e) => {
         w.log({ event: e }, "executor event");
         onEvent(e);

@@ -136,6 +136,7 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
     retryFailed: flags.retryFailed,
     fromStep: flags.fromStep,
     signal: progress.signal,
+    recordOptions: { config: flags.config ?? flags.inventory ?? null, dryRun: flags.dryRun, retryFailed: flags.retryFailed, fromStep: flags.fromStep ?? null, steps: steps.map((s) => s.id) },
     onEvent: (e) => {
       rt.log.info({ event: e }, "executor event");
       progress.onEvent(e);
