@@ -139,6 +139,9 @@ export const ERROR_CODES = {
   E_RDMA_PORT_MISSING: { title: "no RDMA port carries the interface the plan chose", exit: 1 },
   E_RDMA_PORT_DOWN: { title: "the RDMA port of the planned interface is not ACTIVE", exit: 1 },
   E_RDMA_LINK_LAYER: { title: "the RDMA port's link layer differs from the plan", exit: 1 },
+  // host packages and firewall (docs/install.md "Packages and firewall")
+  E_HOST_RUNTIME_MISSING: { title: "containerd, runc or the CNI plugins are missing on a node and the bundle cannot install them", exit: 1 },
+  E_HOST_PACKAGES_FAILED: { title: "installing the bundle's OS packages with dpkg failed on a node", exit: 1 },
   E_INTERNAL: { title: "internal error (a bug)", exit: 70 },
 } as const;
 

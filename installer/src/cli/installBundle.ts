@@ -24,6 +24,7 @@ export function bundlePartsOf(dir: string, manifest: BundleManifest): BundlePart
     },
     images: manifest.images.map((i) => ({ name: i.name, digest: i.digest, blobs: i.blobs })),
     charts: manifest.charts.map((c) => ({ name: c.name, version: c.version, path: c.path })),
+    packages: manifest.packages,
   };
 }
 

@@ -22,6 +22,13 @@ export interface BundlePartChart {
   path: string;
 }
 
+/** An OS package of the bundle (bundle.json packages[family][]): its file is the part at `path`. */
+export interface BundlePartPackage {
+  name: string;
+  version: string;
+  path: string;
+}
+
 /** What steps read from the bundle; built once by the install command from the extracted, verified folder. */
 export interface BundleParts {
   version: string;
@@ -30,6 +37,8 @@ export interface BundleParts {
   images: BundlePartImage[];
   /** The bundle's charts (absent = none; the services step installs the ones the plan enables). */
   charts?: BundlePartChart[];
+  /** The bundle's OS packages by family ("debian", "rhel"); absent = none (host.packages then only checks the runtime). */
+  packages?: Record<string, BundlePartPackage[]>;
 }
 
 /** The image whose repository ends in /pause (the sandbox image containerd and kubeadm use), if the bundle has one. */

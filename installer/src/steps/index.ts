@@ -10,6 +10,8 @@ import type { Step } from "./types.js";
 import { servicesReleases } from "./services/releases.js";
 import type { HelmClient } from "./services/ports.js";
 import { devicesGpuCheck } from "./devices/gpu-check.js";
+import { hostFirewallPorts } from "./host/firewall-ports.js";
+import { hostPackages } from "./host/packages.js";
 import { devicesRdmaCheck } from "./devices/rdma-check.js";
 import { storageLvmVolumeGroups } from "./storage/lvm-volume-groups.js";
 import { OmstackError } from "../errors.js";
@@ -64,6 +66,8 @@ export function installSteps(o: InstallStepOptions): Step<Plan>[] {
   const at = prep.findIndex((s) => s.id === "host.containerd-config");
   return [
     ...prep.slice(0, at),
+    hostPackages({ parts: o.parts }),
+    hostFirewallPorts(),
     k8sBinaries(o.parts),
     ...prep.slice(at),
     storageLvmVolumeGroups(),
