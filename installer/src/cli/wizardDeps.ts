@@ -19,6 +19,7 @@ import type { ServiceSpec } from "../preflight/services.js";
 import type { HostFacts } from "../probe/facts.js";
 import { probeHosts, type ProbeEvent } from "../probe/probeHosts.js";
 import { Journal } from "../state/journal.js";
+import { planHash } from "../executor/hash.js";
 import { hostPreparationSteps } from "../steps/index.js";
 import type { Step } from "../steps/types.js";
 import { ADMIN_USER, adminConsoleUrl, stepsForInstall } from "./installSteps.js";
@@ -179,6 +180,7 @@ export async function wireWizard(w: WizardWiring): Promise<WiredWizard> {
       dryRun: w.dryRun,
       retryFailed: retry || given === null,
       signal,
+      planHash: planHash(plan),
       recordOptions: { wizard: true, dryRun: w.dryRun, config: w.configPath, steps: steps.map((s) => s.id) },
       onEvent: (e) => {
         w.log({ event: e }, "executor event");

@@ -12,7 +12,7 @@ export interface FailureInfo {
 
 /** One event; `host` is the journal key (an inventory host name, or "cluster"). */
 export type ExecutorEvent =
-  | { type: "run-started"; runId: number | null; dryRun: boolean; steps: { id: string; title: string }[]; logDir: string | null }
+  | { type: "run-started"; runId: number | null; dryRun: boolean; steps: { id: string; title: string; hosts?: string[] }[]; logDir: string | null }
   | { type: "step-started"; stepId: string; title: string; host: string; attempt: number; pending: string; logPath: string }
   | { type: "step-skipped"; stepId: string; title: string; host: string; reason: string; logPath: string }
   | { type: "step-applied"; stepId: string; host: string; durationMs: number; logPath: string }

@@ -117,7 +117,9 @@ export async function execute<P = Plan>(opts: ExecuteOptions<P>): Promise<Execut
       journal!.setRunLogDir(runId, fileLogs.dir);
     }
     const logDir = logs instanceof FileRunLogs ? logs.dir : null;
-    emit({ type: "run-started", runId, dryRun, steps: opts.steps.map((s) => ({ id: s.id, title: s.title })), logDir });
+    // each step's hosts up front, so a progress view counts only real step × host pairs from the first event
+    const hostsOf = (i: number) => targets[i]!.map((h) => (h === CLUSTER_TARGET ? (opts.clusterHost ?? h) : h));
+    emit({ type: "run-started", runId, dryRun, steps: opts.steps.map((s, i) => ({ id: s.id, title: s.title, hosts: hostsOf(i) })), logDir });
 
     const nodeOf = (host: string): string => {
       if (host !== CLUSTER_TARGET) return host;

@@ -14,6 +14,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** sha256 hex of a plan (canonical JSON): the journal records which plan a run applied. */
+export function planHash(plan: unknown): string {
+  return createHash("sha256").update(canonicalJson(plan)).digest("hex");
+}
+
 /** sha256 hex of the step id and its inputs for one host. */
 export function inputsHash(stepId: string, inputs: unknown): string {
   return createHash("sha256").update(canonicalJson({ step: stepId, inputs })).digest("hex");

@@ -30,6 +30,24 @@ function view(progress: InstallProgress, over: { stopping?: boolean; now?: numbe
 }
 
 describe("ProgressView", () => {
+  it("a finished install whose control-plane steps ran on one host: the others show blank cells and done", async () => {
+    const hosts = ["cp-01", "w-01"];
+    const two = steps.slice(0, 2);
+    const p = fold(hosts, [
+      [0, { type: "run-started", dryRun: false, steps: two }],
+      [1, verified("step.01", "cp-01")],
+      [1, verified("step.01", "w-01")],
+      [2, verified("step.02", "cp-01")],
+      [3, { type: "run-finished", status: "succeeded", durationMs: 3000 }],
+    ]);
+    const r = renderAt(view(p));
+    const f = await waitFor(r.lastFrame, (x) => x.includes("finished in 3 s"));
+    expect(f).toContain("3/3 step-host pairs done");
+    expect(f).toMatch(/^cp-01 +✓✓ +✓ done$/m);
+    expect(f).toMatch(/^w-01 +✓  +✓ done$/m);
+    expect(f).not.toContain("waiting");
+  });
+
   it("draws steps x hosts with each host's state, the running step and elapsed times, within 80x23", async () => {
     const p = fold(["cp-01", "gpu-01", "gpu-02"], [
       [0, { type: "run-started", dryRun: false, steps, logDir: "/var/lib/omstack/logs/run-7" }],

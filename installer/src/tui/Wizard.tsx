@@ -127,6 +127,8 @@ export function Wizard(props: WizardProps): ReactNode {
     virtualIP: config.virtualIP,
     adminPassword: config.adminPassword,
     wipe: Object.fromEntries(config.hosts.map((h) => [h.name, h.wipe])),
+    podSubnet: config.network.podSubnet,
+    serviceSubnet: config.network.serviceSubnet,
   };
 
   const confirmPlan = async () => {
@@ -237,6 +239,7 @@ export function Wizard(props: WizardProps): ReactNode {
               virtualIP: c.virtualIP,
               adminPassword: c.adminPassword,
               hosts: x.hosts.map((h) => ({ ...h, wipe: c.wipe[h.name] ?? h.wipe })),
+              network: { ...x.network, podSubnet: c.podSubnet, serviceSubnet: c.serviceSubnet },
             }));
           }}
           onAdminPassword={(pw) => setSecrets((s) => ({ ...s, adminPassword: pw }))}

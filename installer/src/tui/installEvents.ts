@@ -12,7 +12,7 @@ export interface InstallFailure {
 
 /** Events the install view understands; unknown types are ignored so the executor may add more. */
 export type InstallEvent =
-  | { type: "run-started"; dryRun: boolean; steps: { id: string; title: string }[]; logDir?: string | null }
+  | { type: "run-started"; dryRun: boolean; steps: { id: string; title: string; hosts?: string[] }[]; logDir?: string | null }
   | { type: "step-started"; stepId: string; title: string; host: string; attempt?: number }
   | { type: "step-skipped"; stepId: string; host: string; reason: string }
   | { type: "step-applied"; stepId: string; host: string; durationMs: number }
@@ -24,8 +24,8 @@ export type InstallEvent =
   | { type: "step-note"; stepId: string; host: string; message: string }
   | { type: "run-finished"; status: "succeeded" | "failed" | "interrupted"; durationMs: number };
 
-/** One cell of the steps × hosts grid. */
-export type CellState = "pending" | "running" | "applied" | "done" | "skipped" | "failed" | "would-apply" | "would-skip" | "blocked" | "rolled-back";
+/** One cell of the steps × hosts grid; "none": the step has nothing to do on that host (k8s.init on a worker). */
+export type CellState = "pending" | "running" | "applied" | "done" | "skipped" | "failed" | "would-apply" | "would-skip" | "blocked" | "rolled-back" | "none";
 
 /** Everything the install screen draws. */
 export interface InstallProgress {
@@ -67,9 +67,13 @@ export function applyInstallEvent(p: InstallProgress, e: InstallEvent): InstallP
     ...extra,
   });
   switch (e.type) {
-    case "run-started":
-      // a new run (first or retry) keeps finished cells so the grid shows the whole install
-      return { ...p, dryRun: e.dryRun, steps: e.steps.map((s) => ({ id: s.id, title: s.title })), logDir: e.logDir ?? null, finished: null, durationMs: null, running: [], failures: [] };
+    case "run-started": {
+      // a new run (first or retry) keeps finished cells so the grid shows the whole install; a step that names its
+      // hosts has nothing to do on the others
+      const cells = { ...p.cells };
+      for (const s of e.steps) if (s.hosts) for (const h of p.hosts) if (!s.hosts.includes(h) && cells[cellKey(s.id, h)] === undefined) cells[cellKey(s.id, h)] = "none";
+      return { ...p, dryRun: e.dryRun, steps: e.steps.map((s) => ({ id: s.id, title: s.title })), cells, logDir: e.logDir ?? null, finished: null, durationMs: null, running: [], failures: [] };
+    }
     case "step-started": {
       const next = set(e.stepId, e.host, "running");
       return { ...next, running: [...next.running, { stepId: e.stepId, title: e.title, host: e.host }], failures: p.failures.filter((f) => !(f.stepId === e.stepId && f.host === e.host)) };
@@ -90,8 +94,12 @@ export function applyInstallEvent(p: InstallProgress, e: InstallEvent): InstallP
       return set(e.stepId, e.host, "rolled-back");
     case "step-note":
       return { ...p, lastNote: `${e.host}: ${e.message}`, notes: { ...p.notes, [e.host]: [...(p.notes[e.host] ?? []), e.message].slice(-NOTES_KEPT) } };
-    case "run-finished":
-      return { ...p, finished: e.status, durationMs: e.durationMs, running: [] };
+    case "run-finished": {
+      // a run that succeeded ran every step on every host it targets: a cell no event reached was not a target
+      const cells = { ...p.cells };
+      if (e.status === "succeeded") for (const s of p.steps) for (const h of p.hosts) if (cells[cellKey(s.id, h)] === undefined || cells[cellKey(s.id, h)] === "pending") cells[cellKey(s.id, h)] = "none";
+      return { ...p, cells, finished: e.status, durationMs: e.durationMs, running: [] };
+    }
     default:
       return p;
   }
@@ -143,7 +151,21 @@ export function hostState(p: InstallProgress, host: string): HostState {
   return states.some((s) => s !== undefined && s !== "pending") ? { kind: "waiting" } : { kind: "pending" };
 }
 
-/** Cells counted as finished for the progress figure. */
+/** Cells counted as finished for the progress figure ("none" counts as finished, but in no figure: see pairCounts). */
 export function isSettled(s: CellState | undefined): boolean {
-  return s === "done" || s === "skipped" || s === "would-apply" || s === "would-skip";
+  return s === "done" || s === "skipped" || s === "would-apply" || s === "would-skip" || s === "none";
+}
+
+/** The progress figure: step-host pairs finished, of the pairs that have something to do. */
+export function pairCounts(p: InstallProgress): { settled: number; total: number } {
+  let settled = 0;
+  let total = 0;
+  for (const s of p.steps)
+    for (const h of p.hosts) {
+      const c = p.cells[cellKey(s.id, h)];
+      if (c === "none") continue;
+      total++;
+      if (isSettled(c)) settled++;
+    }
+  return { settled, total };
 }

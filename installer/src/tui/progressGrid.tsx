@@ -3,7 +3,7 @@
 // fix and last log lines. It draws exactly the lines it is given room for, so callers can fit 80×24.
 import { useEffect, useState, type ReactNode } from "react";
 import { Box } from "ink";
-import { cellKey, hostState, isSettled, type CellState, type HostState, type InstallProgress } from "./installEvents.js";
+import { cellKey, hostState, isSettled, pairCounts, type CellState, type HostState, type InstallProgress } from "./installEvents.js";
 import { wrapText } from "./terminal.js";
 import { glyphs, T, useTerm, type Tone } from "./theme.js";
 import { col } from "./widgets.js";
@@ -66,6 +66,8 @@ export function cellGlyph(s: CellState | undefined, g: ReturnType<typeof glyphs>
     case "blocked":
     case "rolled-back":
       return g.blocked;
+    case "none":
+      return " ";
     default:
       return g.pending;
   }
@@ -130,8 +132,7 @@ export function ProgressGrid(props: ProgressGridProps): ReactNode {
   const firstOpen = Math.max(0, p.steps.findIndex((s) => p.hosts.some((h) => !isSettled(p.cells[cellKey(s.id, h)]))));
   const from = total <= room ? 0 : Math.min(Math.max(0, firstOpen - Math.floor(room / 3)), total - room);
   const shownSteps = p.steps.slice(from, from + room);
-  const settledCount = p.steps.reduce((n, s) => n + p.hosts.filter((h) => isSettled(p.cells[cellKey(s.id, h)])).length, 0);
-  const cellsTotal = total * p.hosts.length;
+  const { settled: settledCount, total: cellsTotal } = pairCounts(p);
 
   // more hosts than rows: the failing and running ones first, then plan order; one row says how many are not shown
   const states = new Map(p.hosts.map((h) => [h, hostState(p, h)]));

@@ -117,7 +117,14 @@ export function LineInput(props: { initial?: string; placeholder?: string; mask?
       if (key.ctrl || key.meta || key.escape || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.tab) return;
       const parts = input.split(/\r\n|\r|\n/);
       parts.forEach((part, i) => {
-        set(current.current + part.replace(/[\u0000-\u001f\u007f]/g, ""));
+        // ink hands a run of plain bytes over as one input: Backspaces that came together (a held key, a slow SSH
+        // link) are in it, each deleting one character; other control characters are dropped
+        let v = current.current;
+        for (const ch of part) {
+          if (ch === "\u007f" || ch === "\b") v = v.slice(0, -1);
+          else if (!/[\u0000-\u001f]/.test(ch)) v += ch;
+        }
+        set(v);
         if (i < parts.length - 1) submit();
       });
     },

@@ -10,6 +10,7 @@ import { OmstackError } from "../../errors.js";
 import { defaultKnownHostsPath, defaultStateDir } from "../../config/paths.js";
 import { DEFAULT_CLUSTER_NETWORK, loadInstallConfig, pipelineInputFor, type InstallConfig } from "../../config/installConfig.js";
 import { execute } from "../../executor/executor.js";
+import { planHash } from "../../executor/hash.js";
 import { sessionHosts } from "../../executor/contexts.js";
 import { startProgress, wantsLiveProgress } from "../progress.js";
 import { ADMIN_USER, adminConsoleUrl, hostsWithKubernetes, stepsForInstall } from "../installSteps.js";
@@ -136,6 +137,7 @@ async function installWithoutQuestions(rt: Runtime, names: string[], flags: Inst
     retryFailed: flags.retryFailed,
     fromStep: flags.fromStep,
     signal: progress.signal,
+    planHash: planHash(plan),
     recordOptions: { config: flags.config ?? flags.inventory ?? null, dryRun: flags.dryRun, retryFailed: flags.retryFailed, fromStep: flags.fromStep ?? null, steps: steps.map((s) => s.id) },
     onEvent: (e) => {
       rt.log.info({ event: e }, "executor event");

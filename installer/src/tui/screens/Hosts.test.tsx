@@ -55,4 +55,23 @@ describe("Hosts", () => {
     await press(r.stdin, ...Array(20).fill(KEY.backspace), "/nonexistent/missing", KEY.enter);
     await waitFor(r.lastFrame, (f) => f.includes("SSH key /nonexistent/missing cannot be used: no such file"));
   });
+
+  it("the table shows the SSH settings Enter will apply: asked next, then the chosen key", async () => {
+    const got: HostSpec[][] = [];
+    const r = renderAt(<Hosts hosts={[]} checkKey={async () => null} agentSocket="/run/agent.sock" onNext={(hosts) => got.push(hosts)} />);
+    await press(r.stdin, "lab1=198.19.0.11", KEY.enter);
+    let f = await waitFor(r.lastFrame, (x) => x.includes("[1 so far]"));
+    expect(f).toMatch(/lab1 +198\.19\.0\.11 +root +\(asked next\)/);
+    expect(f).not.toContain("ssh-agent");
+    await press(r.stdin, KEY.enter, KEY.enter);
+    await waitFor(r.lastFrame, (x) => x.includes("How does root log in?"));
+    await press(r.stdin, KEY.enter);
+    await waitFor(r.lastFrame, (x) => x.includes("Private key file"));
+    await press(r.stdin, KEY.backspace.repeat(30), "/keys/lab_ed25519", KEY.enter);
+    f = await waitFor(r.lastFrame, (x) => x.includes("Bastion (jump host)"));
+    expect(f).toMatch(/lab1 +198\.19\.0\.11 +root +key \/keys\/lab_ed25519/);
+    await press(r.stdin, KEY.enter);
+    await waitFor(() => (got.length ? "x" : ""), (x) => x === "x");
+    expect(got[0]![0]!.auth).toEqual({ kind: "key", identityFile: "/keys/lab_ed25519" });
+  });
 });

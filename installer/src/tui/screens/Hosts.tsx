@@ -129,8 +129,9 @@ export function Hosts(props: HostsProps): ReactNode {
   };
 
   const tableHeight = term.rows - FRAME_ROWS - 7;
+  // the SSH settings shown are the ones Enter will apply to every host (not the placeholder a new host starts with)
   const lines: Line[] = hosts.map((h) => ({
-    text: `  ${col(h.name, 18)} ${col(h.address, 17)} ${col(h.user, 8)} ${col(authLabel(h.auth), 22)} ${h.sudo.enabled ? "sudo" : ""}`,
+    text: `  ${col(h.name, 18)} ${col(h.address, 17)} ${col(user, 8)} ${col(auth ? authLabel(auth) : "(asked next)", 22)} ${user !== "root" && sudo.enabled ? "sudo" : ""}`,
   }));
   const prompt = (label: string, node: ReactNode) => (
     <Box>

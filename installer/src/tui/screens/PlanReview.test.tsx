@@ -5,7 +5,7 @@ import { DEFAULT_BUNDLE_VERSIONS } from "../../plan/defaults.js";
 import { loadServiceDir } from "../../preflight/services.fs.js";
 import { host } from "../../preflight/testing/hosts.js";
 import type { DiskFacts } from "../../probe/facts.js";
-import { PlanReview, type PlanChoices } from "./PlanReview.js";
+import { networkProblem, PlanReview, type PlanChoices } from "./PlanReview.js";
 import { KEY, press, renderAt, sizeProblems, waitFor } from "../testing.js";
 
 const services = loadServiceDir(join(import.meta.dirname, "../../../../services"));
@@ -13,7 +13,7 @@ const disk: DiskFacts = { name: "nvme0n1", sizeBytes: 960 * 10 ** 9, rotational:
 const s1 = host("s1", { disks: [disk] });
 const planFor = (wipe: string[]) =>
   preflightAndPlan({ inventory: { hosts: [{ name: "s1", wipe }] }, facts: [s1], bundle: { version: "t", ...DEFAULT_BUNDLE_VERSIONS }, services, ignore: [] }).plan;
-const base: PlanChoices = { controlPlanes: null, virtualIP: null, adminPassword: "generate", wipe: {} };
+const base: PlanChoices = { controlPlanes: null, virtualIP: null, adminPassword: "generate", wipe: {}, podSubnet: null, serviceSubnet: null };
 
 describe("PlanReview", () => {
   it("a disk that would be erased needs the cluster name typed before confirming", async () => {
@@ -95,5 +95,42 @@ describe("PlanReview", () => {
     r.rerender(<PlanReview {...props} generatedPassword={null} />);
     await press(r.stdin);
     expect(r.lastFrame()).not.toContain("Zq9-generated-pw-Xy");
+  });
+
+  it("n sets the pod and service networks: each checked as typed, together, and against the hosts' addresses", async () => {
+    const changes: PlanChoices[] = [];
+    const plan = planFor([]);
+    const r = renderAt(<PlanReview clusterName="c1" plan={plan} choices={base} failingChecks={0} adminPasswordSet={false} onChange={(c) => changes.push(c)} onAdminPassword={() => undefined} onConfirm={() => undefined} />);
+    await press(r.stdin);
+    expect(r.lastFrame()).toContain(`Networks: pods ${plan.cluster.podSubnet}, services ${plan.cluster.serviceSubnet} (defaults; n changes)`);
+    await press(r.stdin, "n");
+    let f = await waitFor(r.lastFrame, (x) => x.includes("Pod network (CIDR): "));
+    expect(f).toContain("empty: 10.244.0.0/16 (default)");
+    expect(sizeProblems(f)).toEqual([]);
+    await press(r.stdin, "198.19.128.1/17", KEY.enter);
+    expect(r.lastFrame()).toContain('pod network "198.19.128.1/17": host bits are set');
+    await press(r.stdin, KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, "0/17", KEY.enter);
+    await waitFor(r.lastFrame, (x) => x.includes("Service network (CIDR): "));
+    await press(r.stdin, "198.19.192.0/20", KEY.enter);
+    expect(r.lastFrame()).toContain("the service network 198.19.192.0/20 overlaps the pod network 198.19.128.0/17");
+    expect(changes).toEqual([]);
+    await press(r.stdin, ...Array(8).fill(KEY.backspace), "16.0/20", KEY.enter);
+    expect(changes.at(-1)).toEqual({ ...base, podSubnet: "198.19.128.0/17", serviceSubnet: "198.19.16.0/20" });
+    f = await waitFor(r.lastFrame, (x) => x.includes("Up/Down/PgUp/PgDn scroll"));
+    // Esc leaves the prompt without a change
+    await press(r.stdin, "n");
+    await waitFor(r.lastFrame, (x) => x.includes("Pod network (CIDR): "));
+    await press(r.stdin, KEY.esc);
+    await waitFor(r.lastFrame, (x) => x.includes("Up/Down/PgUp/PgDn scroll"));
+    expect(changes).toHaveLength(1);
+  });
+
+  it("networkProblem: the config's CIDR rules, no overlap, no host address inside either range", () => {
+    expect(networkProblem("198.19.128.0/17", "198.19.16.0/20", ["198.19.0.11", null, "fe80::1"])).toBeNull();
+    expect(networkProblem("10.0.0.0/8", "10.96.0.0/12", [])).toBe("the service network 10.96.0.0/12 overlaps the pod network 10.0.0.0/8");
+    expect(networkProblem("198.19.0.0/16", "10.96.0.0/12", ["198.19.0.11"])).toBe("the pod network 198.19.0.0/16 contains the host address 198.19.0.11");
+    expect(networkProblem("10.244.0.0/16", "198.19.0.0/20", ["198.19.0.12"])).toBe("the service network 198.19.0.0/20 contains the host address 198.19.0.12");
+    expect(networkProblem("10.244.0.0/24", "10.96.0.0/12", [])).toMatch(/^pod network "10.244.0.0\/24": the prefix must be between \/8 and \/22/);
+    expect(networkProblem("10.244.0.0/16", "nonsense", [])).toBe('service network "nonsense": not an IPv4 CIDR');
   });
 });

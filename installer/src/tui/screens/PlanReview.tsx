@@ -1,9 +1,11 @@
 // Plan review: roles, the disks that will be ERASED (typing the cluster name confirms them), the RDMA plane, the
-// services and why, the admin password (typed, or generated and shown once) and the proxy's virtual IP.
+// services and why, the admin password (typed, or generated and shown once), the proxy's virtual IP and the pod and
+// service networks.
 import { useState, type ReactNode } from "react";
 import { Box } from "ink";
 import { isIP } from "node:net";
-import type { AdminPasswordPolicy } from "../../config/installConfig.js";
+import { cidrProblem, cidrsOverlap, type AdminPasswordPolicy } from "../../config/installConfig.js";
+import { DEFAULT_NETWORK } from "../../plan/buildPlan.js";
 import type { Plan } from "../../plan/types.js";
 import { renderPlan } from "../../plan/render.js";
 import { formatBytes, plainStyle } from "../../probe/render.js";
@@ -20,6 +22,9 @@ export interface PlanChoices {
   adminPassword: AdminPasswordPolicy;
   /** host → disks the operator allows to be erased. */
   wipe: Record<string, string[]>;
+  /** Kubernetes pod and service ranges (IPv4 CIDR); null: the planner's default. */
+  podSubnet: string | null;
+  serviceSubnet: string | null;
 }
 
 /** Props: the plan for the current choices, how many checks fail under them, and the callbacks. */
@@ -42,7 +47,22 @@ export interface PlanReviewProps {
   onPasswordBack?: () => void;
 }
 
-type Mode = "view" | "vip" | "pwPolicy" | "pw1" | "pw2" | "wipe" | "confirm";
+type Mode = "view" | "vip" | "pods" | "services" | "pwPolicy" | "pw1" | "pw2" | "wipe" | "confirm";
+
+/** Why a pod/service range cannot be used with these hosts, or null: the config's rules plus "no host inside it". */
+export function networkProblem(podSubnet: string, serviceSubnet: string, hostAddresses: readonly (string | null)[]): string | null {
+  const pods = cidrProblem(podSubnet, 8, 22);
+  if (pods) return `pod network "${podSubnet}": ${pods}`;
+  const svcs = cidrProblem(serviceSubnet, 12, 28);
+  if (svcs) return `service network "${serviceSubnet}": ${svcs}`;
+  if (cidrsOverlap(podSubnet, serviceSubnet)) return `the service network ${serviceSubnet} overlaps the pod network ${podSubnet}`;
+  for (const a of hostAddresses) {
+    if (a === null || isIP(a) !== 4) continue;
+    if (cidrsOverlap(podSubnet, `${a}/32`)) return `the pod network ${podSubnet} contains the host address ${a}`;
+    if (cidrsOverlap(serviceSubnet, `${a}/32`)) return `the service network ${serviceSubnet} contains the host address ${a}`;
+  }
+  return null;
+}
 
 /** Disks the plan erases, as host/name pairs. */
 export function erasedDisks(plan: Plan): { host: string; name: string; sizeBytes: number | null }[] {
@@ -58,12 +78,14 @@ export function PlanReview(props: PlanReviewProps): ReactNode {
   const [error, setError] = useState<string | null>(null);
   const [firstPw, setFirstPw] = useState("");
   const [wipeFocus, setWipeFocus] = useState(0);
+  /** The pod network typed, kept while the service network is asked (both are checked together). */
+  const [podDraft, setPodDraft] = useState<string | null>(null);
   const c = props.choices;
   const erased = erasedDisks(props.plan);
   const candidates = props.plan.nodes.flatMap((n) => n.disks.filter((d) => d.wipe || d.reason.startsWith("left alone: in use")).map((d) => ({ host: n.host, disk: d })));
   const planLines = renderPlan(props.plan, plainStyle).split("\n");
   const bodyHeight = term.rows - FRAME_ROWS;
-  const topHeight = 5;
+  const topHeight = 6;
   const viewHeight = Math.max(3, bodyHeight - topHeight - 1);
 
   const pwShown = props.generatedPassword ?? null;
@@ -81,6 +103,7 @@ export function PlanReview(props: PlanReviewProps): ReactNode {
         else if (key.pageDown) setScroll((s) => Math.min(planLines.length - 1, s + viewHeight));
         else if (input === "c") props.onChange({ ...c, controlPlanes: c.controlPlanes === null ? 1 : c.controlPlanes === 1 ? 3 : null });
         else if (input === "v") (setError(null), setMode("vip"));
+        else if (input === "n") (setError(null), setMode("pods"));
         else if (input === "p") (setError(null), setMode("pwPolicy"));
         else if (input === "w") {
           if (candidates.length === 0) return setError("no disk holds data: there is nothing to choose for erasing");
@@ -106,7 +129,7 @@ export function PlanReview(props: PlanReviewProps): ReactNode {
         } else if (key.return || key.escape) setMode("view");
       } else if (key.escape) (setError(null), setMode("view"));
     },
-    { isActive: mode === "view" || mode === "wipe" || mode === "vip" || mode === "pw1" || mode === "pw2" || mode === "confirm" || mode === "pwPolicy" },
+    { isActive: mode === "view" || mode === "wipe" || mode === "vip" || mode === "pods" || mode === "services" || mode === "pw1" || mode === "pw2" || mode === "confirm" || mode === "pwPolicy" },
   );
 
   const admin =
@@ -115,6 +138,7 @@ export function PlanReview(props: PlanReviewProps): ReactNode {
     <Box flexDirection="column" height={topHeight}>
       <T bold>{`Cluster ${props.clusterName}: ${props.plan.nodes.length} nodes, control planes: ${c.controlPlanes ?? `auto (${props.plan.nodes.filter((n) => n.roles.includes("control-plane")).length})`}, virtual IP: ${c.virtualIP ?? "none"}`}</T>
       <T>{`Admin password: ${admin}`}</T>
+      <T max={term.columns}>{`Networks: pods ${props.plan.cluster.podSubnet}, services ${props.plan.cluster.serviceSubnet} (${c.podSubnet === null && c.serviceSubnet === null ? "defaults; " : ""}n changes)`}</T>
       {erased.length > 0 ? (
         <T tone="bad" bold>{`${g.fail} ${erased.length} disk${erased.length === 1 ? "" : "s"} will be ERASED: ${erased.map((d) => `${d.host}:/dev/${d.name}`).join(", ")}`}</T>
       ) : (
@@ -156,6 +180,41 @@ export function PlanReview(props: PlanReviewProps): ReactNode {
           />
         </Box>
         <T tone="dim">An unused address on the hosts' network; empty for none. Esc cancels.</T>
+      </Box>
+    );
+  } else if (mode === "pods" || mode === "services") {
+    const pods = mode === "pods";
+    const hosts = props.plan.nodes.map((n) => n.address);
+    bottom = (
+      <Box flexDirection="column">
+        <Box>
+          <T max={40}>{pods ? "Pod network (CIDR): " : "Service network (CIDR): "}</T>
+          <LineInput
+            key={mode}
+            initial={(pods ? c.podSubnet : c.serviceSubnet) ?? ""}
+            placeholder={`empty: ${pods ? DEFAULT_NETWORK.podSubnet : DEFAULT_NETWORK.serviceSubnet} (default)`}
+            onSubmit={(v) => {
+              const t = v.trim() === "" ? null : v.trim();
+              if (pods) {
+                const problem = t === null ? null : cidrProblem(t, 8, 22);
+                if (problem) return setError(`pod network "${t}": ${problem}`);
+                setError(null);
+                setPodDraft(t);
+                return setMode("services");
+              }
+              const problem = networkProblem(podDraft ?? DEFAULT_NETWORK.podSubnet, t ?? DEFAULT_NETWORK.serviceSubnet, hosts);
+              if (problem) return setError(problem);
+              setError(null);
+              props.onChange({ ...c, podSubnet: podDraft, serviceSubnet: t });
+              setMode("view");
+            }}
+          />
+        </Box>
+        <T tone="dim" wrap>
+          {pods
+            ? "Each node gets a /24 of it for its pods. It must not overlap the hosts' networks. Empty: the default. Esc cancels."
+            : "Addresses of Kubernetes Services; must overlap neither the pod network nor the hosts' networks. Esc cancels."}
+        </T>
       </Box>
     );
   } else if (mode === "pwPolicy") {

@@ -74,4 +74,22 @@ describe("Probe", () => {
     await waitFor(r.lastFrame, (x) => x.includes("all 3 hosts answered"));
     expect(calls[1]).toEqual({ hosts: ["gpu-02"], accept: true });
   });
+
+  it("says it is probing from the first frame, before any host has answered", async () => {
+    let release: () => void = () => undefined;
+    const probe: ProbeRunner = (hs, _o, on) =>
+      new Promise<void>((done) => {
+        release = () => {
+          for (const h of hs) on({ type: "host-done", host: h.name, ms: 5, facts: facts(h.name) });
+          done();
+        };
+      });
+    const r = renderAt(<Probe hosts={hosts} probe={probe} onNext={() => undefined} />);
+    await press(r.stdin);
+    expect(r.frames[0]).toContain("probing: 0/3 answered");
+    expect(r.lastFrame()).toContain("probing (read-only) ...");
+    release();
+    await waitFor(r.lastFrame, (x) => x.includes("all 3 hosts answered"));
+    expect(r.frames.some((f) => f.includes("no host answered"))).toBe(false);
+  });
 });

@@ -81,7 +81,8 @@ export function Probe(props: ProbeProps): ReactNode {
   const term = useTerm();
   const g = glyphs(term.ascii);
   const [states, setStates] = useState<Record<string, HostProbeState>>(() => Object.fromEntries(props.hosts.map((h) => [h.name, { state: "waiting" }])));
-  const [running, setRunning] = useState(false);
+  // the probe starts on mount: the first frame already says so (not "no host answered")
+  const [running, setRunning] = useState(true);
   const [runError, setRunError] = useState<string | null>(null);
   const [focus, setFocus] = useState(0);
   const [confirmLeave, setConfirmLeave] = useState(false);
