@@ -74,6 +74,7 @@ describe("wizard deps", () => {
       logPath: "/l/install.log",
       runLogDir: "/s/logs/run-2",
       shownOnce: [],
+      repeatFlags: [],
     });
     expect(installOutcomeFor(plan, [{ id: "host.swap-off" }], o)).toMatchObject({ consoleUrl: null, kubeconfigPath: null, adminUser: null, logPath: "/l/install.log" });
   });

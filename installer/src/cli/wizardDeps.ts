@@ -50,6 +50,8 @@ export interface WizardWiring {
   trust: string[];
   /** Where the cluster-admin kubeconfig is saved (default STATE_DIR/kubeconfig). */
   kubeconfigPath: string | null;
+  /** Flags of this command that omstack.yaml does not hold, repeated in Done's "repeat" command. */
+  repeatFlags?: string[];
 }
 
 /** The deps plus what the command needs afterwards: the last execution's result and any run still finishing. */
@@ -65,7 +67,7 @@ export const WIZARD_ADMIN_USER = ADMIN_USER;
 export { adminConsoleUrl };
 
 /** What Done shows for an install of these steps: the console only with the admin service, the kubeconfig only with its step. */
-export function installOutcomeFor(plan: Plan, steps: readonly Pick<Step<Plan>, "id">[], o: { kubeconfigPath: string; logPath: string; runLogDir: string | null; shownOnce: string[] }): InstallOutcome {
+export function installOutcomeFor(plan: Plan, steps: readonly Pick<Step<Plan>, "id">[], o: { kubeconfigPath: string; logPath: string; runLogDir: string | null; shownOnce: string[]; repeatFlags?: string[] }): InstallOutcome {
   const has = (id: string) => steps.some((s) => s.id === id);
   return {
     consoleUrl: has("admin.service") ? adminConsoleUrl(plan) : null,
@@ -74,6 +76,7 @@ export function installOutcomeFor(plan: Plan, steps: readonly Pick<Step<Plan>, "
     logPath: o.logPath,
     runLogDir: o.runLogDir,
     shownOnce: o.shownOnce,
+    repeatFlags: o.repeatFlags ?? [],
   };
 }
 
@@ -187,7 +190,7 @@ export async function wireWizard(w: WizardWiring): Promise<WiredWizard> {
         onEvent(e);
       },
     });
-    return { result: last, outcome: installOutcomeFor(plan, steps, { kubeconfigPath, logPath: w.logPath, runLogDir: last.logDir, shownOnce }) };
+    return { result: last, outcome: installOutcomeFor(plan, steps, { kubeconfigPath, logPath: w.logPath, runLogDir: last.logDir, shownOnce, repeatFlags: w.repeatFlags ?? [] }) };
   };
 
   const deps: WizardDeps = {

@@ -189,6 +189,12 @@ async function installWithWizard(rt: Runtime, names: string[], flags: InstallFla
     log: (obj, msg) => rt.log.info(obj, msg),
     trust: flags.trust,
     kubeconfigPath: flags.kubeconfig ?? null,
+    repeatFlags: [
+      ...flags.trust.flatMap((t) => ["--trust", t]),
+      ...(flags.services ? ["--services", flags.services] : []),
+      ...(flags.knownHosts ? ["--known-hosts", flags.knownHosts] : []),
+      ...(flags.kubeconfig ? ["--kubeconfig", flags.kubeconfig] : []),
+    ],
   });
   // The wizard only runs on a real terminal (checked by the caller). ink decides once, at import, to draw nothing but
   // the last frame when a CI variable is set; an operator's shell (or a CI job driving a real pty) may carry one.

@@ -116,7 +116,7 @@ export function doneLines(p: Omit<DoneProps, "onExit">, ascii: boolean, columns:
     : [
         ...(o.kubeconfigPath ? [{ label: "Use the cluster:", cmds: [`export KUBECONFIG=${o.kubeconfigPath}`, "kubectl get nodes"] }] : []),
         ...(o.consoleUrl ? [{ label: `Open ${o.consoleUrl} and log in as ${o.adminUser ?? "admin"} (self-signed certificate).` }] : []),
-        { label: "Repeat or extend this install:", cmds: [`omstack install -c ${config} --yes`] },
+        { label: "Repeat or extend this install:", cmds: [["omstack install -c", config, "--yes", ...(o.repeatFlags ?? [])].join(" ")] },
       ];
   const shown = o.shownOnce ?? [];
   return [

@@ -21,6 +21,8 @@ export interface InstallOutcome {
   runLogDir?: string | null;
   /** Lines the install had to show once and never log (a resumed run's generated admin password). */
   shownOnce?: string[];
+  /** Command-line flags omstack.yaml does not hold (--trust, --services, --known-hosts …), for the "repeat" command. */
+  repeatFlags?: string[];
 }
 
 /** How a run ended, as the Done screen tells it. */

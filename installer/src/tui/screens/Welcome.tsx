@@ -51,7 +51,7 @@ export function Welcome(props: WelcomeProps): ReactNode {
     bundleLines.push(<T key="p" tone="dim">{`  ${b.path}`}</T>);
     const comps = Object.entries(b.components).map(([k, v]) => `${k} ${v}`);
     for (let i = 0; i < comps.length && i < 6; i += 3) bundleLines.push(<T key={`c${i}`}>{`  ${comps.slice(i, i + 3).join(", ")}`}</T>);
-    bundleLines.push(<T key="n">{`  ${b.images} images, ${b.charts} Helm charts, ${b.packages} host packages`}</T>);
+    bundleLines.push(<T key="n">{`  ${b.images} images, ${b.charts} Helm chart${b.charts === 1 ? "" : "s"}, ${b.packages} host package${b.packages === 1 ? "" : "s"}`}</T>);
   }
   return (
     <Frame step="Welcome" hints={phase === "resume" ? ["Up/Down choose", "Enter select", "Ctrl-C quit"] : ["type the cluster name", "Enter continue", "Ctrl-C quit"]}>
