@@ -2,7 +2,7 @@
 // to every other node's podCIDR through that node, kept by a systemd unit so it survives reboots on any network
 // manager. Everything comes from the API's node objects on every run (after a kubeadm reset a node gets a new podCIDR;
 // a stale cni0 with the old address is deleted, found in the lab).
-import { OmstackError } from "../../errors.js";
+import { CommandError, OmstackError } from "../../errors.js";
 import type { Plan } from "../../plan/types.js";
 import { DEFAULT_CNI_CONF_DIR } from "../host/containerd-config.js";
 import { shq } from "../shell.js";
@@ -155,7 +155,16 @@ export function k8sCni(): Step<Plan> {
       await ctx.writeFile(CNI_CONFLIST, renderConflist(s.net), { mode: 0o644 });
       if (s.systemd) {
         await ctx.writeFile(ROUTES_UNIT_FILE, renderRoutesUnit(), { mode: 0o644 });
-        await ctx.run(`systemctl daemon-reload && systemctl enable ${ROUTES_UNIT} && systemctl restart ${ROUTES_UNIT}`, { timeoutMs: 120_000 });
+        // the routes now, directly (an `ip` error then names the route), then the unit that restores them at boot
+        await ctx.run(`/bin/sh ${ROUTES_SCRIPT}`, { timeoutMs: 60_000 });
+        const r = await ctx.run(`systemctl daemon-reload && systemctl enable ${ROUTES_UNIT} && systemctl restart ${ROUTES_UNIT}`, { timeoutMs: 120_000, okExitCodes: [0, 1] });
+        if (r.exitCode !== 0) {
+          const why = await ctx.run(`systemctl status ${ROUTES_UNIT} --no-pager -l 2>&1 | tail -n 15; journalctl -u ${ROUTES_UNIT} -n 15 --no-pager 2>&1 | tail -n 15`, { okExitCodes: [0, 1, 3, 4] });
+          throw new CommandError("E_COMMAND_FAILED", `${ctx.host}: ${ROUTES_UNIT} failed to start although its routes applied directly`, `systemctl restart ${ROUTES_UNIT}`, r.exitCode, `${r.stdout}${r.stderr}\n${why.stdout}${why.stderr}`, {
+            host: ctx.host,
+            remedy: `read the unit's status and journal above; run \`sh ${ROUTES_SCRIPT}\` on the node, then the install again`,
+          });
+        }
       } else {
         await ctx.run(`/bin/sh ${ROUTES_SCRIPT}`);
         ctx.note(`systemd is not PID 1 here: routes set now, but nothing restores them after a reboot (run ${ROUTES_SCRIPT} at boot)`);
