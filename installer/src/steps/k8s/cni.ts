@@ -8,9 +8,9 @@ import { DEFAULT_CNI_CONF_DIR } from "../host/containerd-config.js";
 import { shq } from "../shell.js";
 import { systemdRunning } from "../systemd.js";
 import { allNodes } from "../targets.js";
-import type { CheckResult, Step, StepReadCtx } from "../types.js";
+import type { CheckResult, Step, StepReadCtx, StepWriteCtx } from "../types.js";
 import { verifyFailed } from "../verifyError.js";
-import { adminReady, firstControlPlane, kubectl, parseNodes, type KubeNode } from "./kube.js";
+import { adminReady, firstControlPlane, kubectl, parseNodes, sleep, type KubeNode } from "./kube.js";
 
 /** The network name (host-local keeps its leases under /var/lib/cni/networks/<name>). */
 export const CNI_NETWORK = "omstack";
@@ -131,6 +131,16 @@ async function cniState(ctx: StepReadCtx, cpHost: string): Promise<CniState> {
   return { net, problems, staleBridge, systemd };
 }
 
+/** The unit restarts itself on failure (every 3 s): poll a little while for it to become active. */
+async function unitBecameActive(ctx: StepWriteCtx): Promise<boolean> {
+  for (let i = 0; i < 5; i++) {
+    await sleep(3000);
+    const r = await ctx.query(`systemctl is-active ${ROUTES_UNIT}`, { okExitCodes: [0, 1, 3, 4] });
+    if (r.stdout.trim() === "active") return true;
+  }
+  return false;
+}
+
 /** Builds the step (runs on every node after the joins). */
 export function k8sCni(): Step<Plan> {
   const id = "k8s.cni";
@@ -158,12 +168,19 @@ export function k8sCni(): Step<Plan> {
         // the routes now, directly (an `ip` error then names the route), then the unit that restores them at boot
         await ctx.run(`/bin/sh ${ROUTES_SCRIPT}`, { timeoutMs: 60_000 });
         const r = await ctx.run(`systemctl daemon-reload && systemctl enable ${ROUTES_UNIT} && systemctl restart ${ROUTES_UNIT}`, { timeoutMs: 120_000, okExitCodes: [0, 1] });
-        if (r.exitCode !== 0) {
+        if (r.exitCode !== 0 && !(await unitBecameActive(ctx))) {
           const why = await ctx.run(`systemctl status ${ROUTES_UNIT} --no-pager -l 2>&1 | tail -n 15; journalctl -u ${ROUTES_UNIT} -n 15 --no-pager 2>&1 | tail -n 15`, { okExitCodes: [0, 1, 3, 4] });
-          throw new CommandError("E_COMMAND_FAILED", `${ctx.host}: ${ROUTES_UNIT} failed to start although its routes applied directly`, `systemctl restart ${ROUTES_UNIT}`, r.exitCode, `${r.stdout}${r.stderr}\n${why.stdout}${why.stderr}`, {
-            host: ctx.host,
-            remedy: `read the unit's status and journal above; run \`sh ${ROUTES_SCRIPT}\` on the node, then the install again`,
-          });
+          const status = `${why.stdout}${why.stderr}`;
+          // systemd could not place the unit in its cgroup (exit 219/CGROUP: seen on the lab's cgroup-v1 container nodes
+          // after a power-off): the routes are live and the unit is enabled for the next boot; say so, do not fail.
+          if (/status=219\/CGROUP/.test(status)) {
+            ctx.note(`${ROUTES_UNIT} is enabled and its routes are live, but systemd could not start it now (exit 219/CGROUP: a cgroup problem of this host, see \`systemctl status ${ROUTES_UNIT}\`); it restores the routes at the next boot`);
+          } else {
+            throw new CommandError("E_COMMAND_FAILED", `${ctx.host}: ${ROUTES_UNIT} failed to start although its routes applied directly`, `systemctl restart ${ROUTES_UNIT}`, r.exitCode, `${r.stdout}${r.stderr}\n${status}`, {
+              host: ctx.host,
+              remedy: `read the unit's status and journal above; run \`sh ${ROUTES_SCRIPT}\` on the node, then the install again`,
+            });
+          }
         }
       } else {
         await ctx.run(`/bin/sh ${ROUTES_SCRIPT}`);
