@@ -65,25 +65,9 @@ LAB="$HERE/lab.sh" source "$HERE/lib.sh"    # keep_admin_password
 export OMSTACK_TRUST_DIR="$RUN_DIR/trust"   # the install verifies the bundle against the lab's signing key only
 
 # Runs a command without the lab lock's descriptor: a node it starts would otherwise hold the lock while it runs.
-without_lock_fd() { if [[ -n "${LOCK_FD:-}" ]]; then "$@" {LOCK_FD}>&-; else "$@"; fi; }
-say() { printf '%s\n' "$*" >&3; printf '%s\n' "$*" >>"$LOG"; }
-# phase NAME FUNC: runs FUNC with its output in the log; FUNC leaves a one-line summary in NOTE.
-phase() {
-  local name=$1 fn=$2 t0=$SECONDS rc out="$RUN_DIR/phase-$1.out"
-  NOTE=""
-  printf '\n===== %s phase %s\n' "$(date -u +%H:%M:%S)" "$name" >>"$LOG"
-  "$fn" >"$out" 2>&1; rc=$?
-  cat "$out" >>"$LOG"
-  local d=$((SECONDS - t0)); TIMES+=("$name=$d")
-  if ((rc == 0)); then
-    printf 'lab: %-10s ok      %4d s  %s\n' "$name" "$d" "$NOTE" | tee -a "$LOG" >&3
-  else
-    FAILED_PHASE=$name
-    printf 'lab: %-10s FAILED  %4d s  %s\n' "$name" "$d" "${NOTE:-exit status $rc}" | tee -a "$LOG" >&3
-    tail -n 12 "$out" | sed 's/^/lab:   | /' >&3
-  fi
-  return "$rc"
-}
+PHASE_PREFIX=lab PHASE_TAIL=12 PHASE_DIR=$RUN_DIR
+# shellcheck source=phases.sh
+source "$HERE/phases.sh"    # say, without_lock_fd, phase
 
 finish() {
   local rc=$?

@@ -75,29 +75,11 @@ TIMES=() T_ALL=$SECONDS LAB_UP="" FAILED_PHASE="" NOTE="" PW="" SHOTS=0 LOCK_FD=
 exec 3>&1
 cd "$ROOT" || exit 2
 
-say() { printf '%s\n' "$*" >&3; printf '%s\n' "$*" >>"$LOG"; }
-# Runs a command without the lab lock's descriptor: nodes and the tmux server outlive this script's phases and must
-# not keep the lock.
-without_lock_fd() { if [[ -n "$LOCK_FD" ]]; then "$@" {LOCK_FD}>&-; else "$@"; fi; }
-# phase NAME FUNC: FUNC's output goes to the log; FUNC leaves a one-line summary in NOTE.
-phase() {
-  local name=$1 fn=$2 t0=$SECONDS rc out="$RUN/phase-$1.out"
-  NOTE=""
-  printf '\n===== %s phase %s\n' "$(date -u +%H:%M:%S)" "$name" >>"$LOG"
-  "$fn" >"$out" 2>&1; rc=$?
-  # a failed screen phase leaves the screen it saw (redacted) in its output
-  ((rc == 0)) || [[ -z "$(screen_now)" ]] || { echo "--- the screen at the failure:"; screen_now | redact; } >>"$out"
-  cat "$out" >>"$LOG"
-  local d=$((SECONDS - t0)); TIMES+=("$name=$d")
-  if ((rc == 0)); then
-    printf 'wizard-lab: %-10s ok      %4d s  %s\n' "$name" "$d" "$NOTE" | tee -a "$LOG" >&3
-  else
-    FAILED_PHASE=$name
-    printf 'wizard-lab: %-10s FAILED  %4d s  %s\n' "$name" "$d" "${NOTE:-exit status $rc}" | tee -a "$LOG" >&3
-    tail -n 30 "$out" | sed 's/^/wizard-lab:   | /' >&3
-  fi
-  return "$rc"
-}
+PHASE_PREFIX=wizard-lab PHASE_TAIL=30 PHASE_DIR=$RUN
+# shellcheck source=phases.sh
+source "$HERE/phases.sh"    # say, without_lock_fd, phase
+# a failed screen phase leaves the screen it saw (redacted) in its output
+phase_failed() { [[ -z "$(screen_now)" ]] || { echo "--- the screen at the failure:"; screen_now | redact; } >>"$1"; }
 
 tmux_() { tmux -L "$SOCK" "$@"; }
 screen_now() { tmux_ capture-pane -p -t "$SESSION" 2>/dev/null; }

@@ -9,61 +9,26 @@
 //
 //   npx tsx tests/lab/vm/prove-lvm.ts [--fixtures DIR]   (root; the VM must be up: tests/lab/vm/vm.sh up)
 // Exit 0 when every assertion held; prints one line per phase with its duration.
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { promisify } from "node:util";
 import { AggregateOmstackError } from "../../../installer/src/errors.js";
-import { SshConnector, type Secrets } from "../../../installer/src/adapters/ssh/client.js";
-import { KnownHostsFile } from "../../../installer/src/adapters/ssh/knownHosts.js";
 import { sessionHandle, sessionHosts } from "../../../installer/src/executor/contexts.js";
 import { execute, type ExecuteResult } from "../../../installer/src/executor/executor.js";
-import type { HostSpec } from "../../../installer/src/inventory/types.js";
 import { testNode, testPlan } from "../../../installer/src/plan/testing.js";
 import type { Plan, PlanDisk } from "../../../installer/src/plan/types.js";
 import { soloReader } from "../../../installer/src/executor/testing/solo.js";
 import { storageLvmVolumeGroups } from "../../../installer/src/steps/storage/lvm-volume-groups.js";
 import { PVS_COMMAND, VGS_COMMAND, LSBLK_COLUMNS } from "../../../installer/src/steps/storage/lvm-report.js";
+import { HOST, check, timer, vm, vmConnection, vmCtl } from "./harness.js";
 
-const run = promisify(execFile);
-const VM = join(import.meta.dirname, "vm.sh");
-const HOST = "omvm1";
 const args = process.argv.slice(2);
 const fixturesDir = args[0] === "--fixtures" ? args[1] : undefined;
-
-async function vm(command: string, ok: number[] = [0]): Promise<string> {
-  try {
-    return (await run(VM, ["ssh", command], { maxBuffer: 16 * 1024 * 1024 })).stdout;
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    if (ok.includes(err.code ?? -1)) return err.stdout ?? "";
-    throw new Error(`vm ssh ${JSON.stringify(command)} failed (${err.code}): ${err.stderr ?? ""}`);
-  }
-}
-
-function check(cond: boolean, what: string): void {
-  if (!cond) {
-    console.error(`FAIL: ${what}`);
-    process.exit(1);
-  }
-  console.log(`  ok: ${what}`);
-}
-
-const noSecrets: Secrets = {
-  sshPassword: async () => Promise.reject(new Error("no password")),
-  keyPassphrase: async () => undefined,
-  sudoPassword: async () => Promise.reject(new Error("no sudo")),
-};
 
 const disk = (name: string, use: string | null, wipe: boolean, reason: string): PlanDisk => ({ name, sizeBytes: 2 * 2 ** 30, class: "unknown", use, wipe, reason });
 
 async function main(): Promise<void> {
-  const env = Object.fromEntries((await run(VM, ["env"])).stdout.trim().split("\n").map((l) => l.split("=", 2) as [string, string]));
-  const spec: HostSpec = { name: HOST, address: env.VM_SSH_HOST!, port: Number(env.VM_SSH_PORT), user: "root", auth: { kind: "key", identityFile: env.VM_KEY! }, sudo: { enabled: false }, bastion: null, roles: [], labels: {}, wipe: [] };
-  const knownHosts = await KnownHostsFile.open(env.VM_KNOWN_HOSTS!);
-  const connector = new SshConnector({ connectTimeoutMs: 20_000, keepaliveMs: 5_000, secrets: noSecrets, hostKeys: { knownHosts, acceptNew: false, accepted: [] } });
+  const { spec, connector } = await vmConnection();
   const work = mkdtempSync(join(tmpdir(), "omstack-prove-lvm-"));
   const hosts = sessionHosts(() => connector.open(spec), { opMs: 120_000 });
   const exec = (plan: Plan, stateDir: string, dryRun = false): Promise<ExecuteResult> =>
@@ -73,14 +38,7 @@ async function main(): Promise<void> {
     mkdirSync(fixturesDir, { recursive: true });
     writeFileSync(join(fixturesDir, name), text);
   };
-  const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const r = await f();
-    timings[name] = Math.round(performance.now() - t0);
-    console.log(`${name}: ${(timings[name]! / 1000).toFixed(1)} s`);
-    return r;
-  };
+  const { timings, timed } = timer();
 
   // ---- fresh disks: vdb empty, vdc GPT with an ext4 partition, vdd one ext4 filesystem ----
   const clean = await vm("pvs --noheadings -o pv_name; lsblk -n -o NAME /dev/vdb /dev/vdc /dev/vdd; wipefs --no-act /dev/vdb /dev/vdc /dev/vdd");
@@ -131,13 +89,13 @@ async function main(): Promise<void> {
     await vm("systemctl reboot", [0, 255]);
     for (let i = 0; i < 60; i++) {
       try {
-        await run(VM, ["ssh", "true"]);
+        await vm("true");
         await new Promise((r) => setTimeout(r, 1000));
       } catch {
         break;
       }
     }
-    await run(VM, ["wait-ssh", "400"]);
+    await vmCtl("wait-ssh", "400");
   });
   check((await vm("vgs --noheadings -o vg_name,pv_count")).trim().replace(/\s+/g, " ") === "omstack-data 2", "after the reboot, vgs shows omstack-data with 2 PVs");
   const session = await connector.open(spec);

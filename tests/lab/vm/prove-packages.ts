@@ -7,78 +7,27 @@
 //
 //   npx tsx tests/lab/vm/prove-packages.ts --bundle DIR   (DIR: `omstack bundle extract --trust … --to DIR`)
 // Exit 0 when every assertion held; prints one line per phase with its duration.
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { promisify } from "node:util";
-import { SshConnector, type Secrets } from "../../../installer/src/adapters/ssh/client.js";
-import { KnownHostsFile } from "../../../installer/src/adapters/ssh/knownHosts.js";
 import { sessionHosts } from "../../../installer/src/executor/contexts.js";
 import { execute, type ExecuteResult } from "../../../installer/src/executor/executor.js";
-import type { HostSpec } from "../../../installer/src/inventory/types.js";
 import { testNode, testPlan } from "../../../installer/src/plan/testing.js";
 import type { Plan } from "../../../installer/src/plan/types.js";
-import type { BundleManifest } from "../../../installer/src/bundle/manifest.js";
-import type { BundleParts } from "../../../installer/src/steps/bundleParts.js";
+import { parseManifest } from "../../../installer/src/bundle/manifest.js";
+import { bundlePartsOf } from "../../../installer/src/cli/installBundle.js";
 import { hostPackages, PACKAGES_STAGING_ROOT } from "../../../installer/src/steps/host/packages.js";
+import { HOST, check, timer, vm, vmConnection } from "./harness.js";
 
-const run = promisify(execFile);
-const VM = join(import.meta.dirname, "vm.sh");
-const HOST = "omvm1";
 const args = process.argv.slice(2);
 const bundleDir = args[0] === "--bundle" ? args[1] : undefined;
 
-async function vm(command: string, ok: number[] = [0]): Promise<string> {
-  try {
-    return (await run(VM, ["ssh", command], { maxBuffer: 16 * 1024 * 1024 })).stdout;
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    if (ok.includes(err.code ?? -1)) return err.stdout ?? "";
-    throw new Error(`vm ssh ${JSON.stringify(command)} failed (${err.code}): ${err.stderr ?? ""}`);
-  }
-}
-
-function check(cond: boolean, what: string): void {
-  if (!cond) {
-    console.error(`FAIL: ${what}`);
-    process.exit(1);
-  }
-  console.log(`  ok: ${what}`);
-}
-
-const noSecrets: Secrets = {
-  sshPassword: async () => Promise.reject(new Error("no password")),
-  keyPassphrase: async () => undefined,
-  sudoPassword: async () => Promise.reject(new Error("no sudo")),
-};
-
-/** The same view of an extracted bundle that installer/src/cli/installBundle.ts bundlePartsOf builds (plus packages). */
-function partsOf(dir: string): BundleParts {
-  const m = JSON.parse(readFileSync(join(dir, "bundle.json"), "utf8")) as BundleManifest;
-  const files = new Map(m.files.map((f) => [f.path, f]));
-  return {
-    version: m.version,
-    part(path) {
-      const f = files.get(path);
-      return f ? { path, source: join(dir, path), sha256: f.sha256, size: f.size, mode: f.mode } : null;
-    },
-    images: m.images.map((i) => ({ name: i.name, digest: i.digest, blobs: i.blobs })),
-    charts: m.charts.map((c) => ({ name: c.name, version: c.version, path: c.path })),
-    packages: m.packages,
-  };
-}
-
 async function main(): Promise<void> {
   if (!bundleDir) throw new Error("usage: prove-packages.ts --bundle DIR (an extracted lab bundle)");
-  const parts = partsOf(bundleDir);
+  const parts = bundlePartsOf(bundleDir, parseManifest(readFileSync(join(bundleDir, "bundle.json"))));
   const debs = parts.packages?.debian ?? [];
   check(debs.length > 0 && debs.some((p) => p.name === "containerd"), `the bundle carries ${debs.length} Debian packages including containerd`);
-  const env = Object.fromEntries((await run(VM, ["env"])).stdout.trim().split("\n").map((l) => l.split("=", 2) as [string, string]));
-  const spec: HostSpec = { name: HOST, address: env.VM_SSH_HOST!, port: Number(env.VM_SSH_PORT), user: "root", auth: { kind: "key", identityFile: env.VM_KEY! }, sudo: { enabled: false }, bastion: null, roles: [], labels: {}, wipe: [] };
-  const knownHosts = await KnownHostsFile.open(env.VM_KNOWN_HOSTS!);
-  const connector = new SshConnector({ connectTimeoutMs: 20_000, keepaliveMs: 5_000, secrets: noSecrets, hostKeys: { knownHosts, acceptNew: false, accepted: [] } });
+  const { spec, connector } = await vmConnection();
   const work = mkdtempSync(join(tmpdir(), "omstack-prove-packages-"));
   const hosts = sessionHosts(() => connector.open(spec), { opMs: 900_000 });
   const plan: Plan = testPlan([testNode(HOST)]);
@@ -95,14 +44,7 @@ async function main(): Promise<void> {
         if (e.type === "step-note") console.log(`    note: ${e.message}`);
       },
     });
-  const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const r = await f();
-    timings[name] = Math.round(performance.now() - t0);
-    console.log(`${name}: ${(timings[name]! / 1000).toFixed(1)} s`);
-    return r;
-  };
+  const { timings, timed } = timer();
 
   console.log("phase before");
   check((await vm("command -v containerd runc; ls /usr/lib/cni/bridge", [0, 1, 2])).trim() === "", "the VM has no containerd, runc or /usr/lib/cni/bridge");
