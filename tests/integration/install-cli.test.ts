@@ -1,7 +1,7 @@
 // `omstack install` end to end: probe → preflight → plan → host-preparation steps on real SSH test hosts, with
 // dry-run (nothing changes), a real run (files land on each host's own root), and a re-run that skips what is done.
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,6 +84,27 @@ describe("omstack install (host preparation) over SSH", () => {
     const again = await omstack(["install", "swap-01", ...common]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("--retry-failed");
+  });
+
+  it("refuses a bundle signed by a key it does not trust, and one that is not a bundle, before touching any host", async () => {
+    const keys = join(work, "keys");
+    await mkdir(keys);
+    for (const k of ["publisher", "stranger"]) expect((await omstack(["bundle", "keygen", "--out", join(keys, k)])).code).toBe(0);
+    const built = await omstack(["bundle", "build", "--recipe", join(import.meta.dirname, "../../bundle/recipes/test.yaml"), "--key", join(keys, "publisher"), "--out", work]);
+    expect(built.code, built.stderr).toBe(0);
+    const bundle = join(work, "omstack-0.0.0-test-amd64.tar");
+    const state = join(work, "state-untrusted");
+    const r = await omstack(["install", "node-01", ...common.filter((a, i, all) => a !== "--state-dir" && all[i - 1] !== "--state-dir"), "--state-dir", state, "--bundle", bundle, "--trust", join(keys, "stranger.pub")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("E_BUNDLE_SIGNATURE");
+    expect(existsSync(join(state, "install.db"))).toBe(false);
+    expect(existsSync(join(state, "bundles"))).toBe(false);
+    const bogus = join(work, "not-a-bundle.tar");
+    await writeFile(bogus, "hello\n");
+    const b = await omstack(["install", "node-01", ...common.filter((a, i, all) => a !== "--state-dir" && all[i - 1] !== "--state-dir"), "--state-dir", state, "--bundle", bogus, "--trust", join(keys, "publisher.pub")]);
+    expect(b.code).not.toBe(0);
+    expect(b.stderr).toMatch(/E_BUNDLE_(MALFORMED|TRUNCATED)/);
+    expect(existsSync(join(state, "install.db"))).toBe(false);
   });
 
   it("with no inventory installs on this machine alone (no SSH): a dry run probes it, plans it and changes nothing", async () => {
